@@ -1,0 +1,119 @@
+using Google.Protobuf.Reflection;
+using PriceFeed.Protocol.V1;
+
+namespace PriceFeed.Tests.Protocol;
+
+/// <summary>
+/// Pins the generated descriptors to the public contract (CONTRACT.md, "Wire protocol"):
+/// clients outside this repository decode these numbers and types, so an edit to
+/// pricefeed.v1.proto that changes one must fail here.
+/// </summary>
+public sealed class WireContractTests
+{
+    // message -> field -> (number, type, repeated); the contract's schema, written out once.
+    private static readonly Dictionary<string, (string Field, int Number, FieldType Type, bool Repeated)[]> s_contract = new()
+    {
+        ["Quote"] =
+        [
+            ("symbol", 1, FieldType.String, false),
+            ("seq", 2, FieldType.UInt64, false),
+            ("source_time_ns", 3, FieldType.Int64, false),
+            ("publish_time_ns", 4, FieldType.Int64, false),
+            ("bid", 5, FieldType.Double, false),
+            ("ask", 6, FieldType.Double, false),
+            ("bid_size", 7, FieldType.Double, false),
+            ("ask_size", 8, FieldType.Double, false),
+            ("last", 9, FieldType.Double, false),
+            ("last_size", 10, FieldType.Double, false),
+            ("volume", 11, FieldType.UInt64, false),
+        ],
+        ["Subscribe"] =
+        [
+            ("request_id", 1, FieldType.UInt64, false),
+            ("symbols", 2, FieldType.String, true),
+            ("throttle_ms", 3, FieldType.UInt32, false),
+            ("skip_snapshot", 4, FieldType.Bool, false),
+        ],
+        ["Unsubscribe"] = [("request_id", 1, FieldType.UInt64, false), ("symbols", 2, FieldType.String, true)],
+        ["Ping"] = [("client_time_ns", 1, FieldType.Int64, false)],
+        ["ClientMessage"] =
+        [
+            ("subscribe", 1, FieldType.Message, false),
+            ("unsubscribe", 2, FieldType.Message, false),
+            ("ping", 3, FieldType.Message, false),
+        ],
+        ["Hello"] =
+        [
+            ("server_id", 1, FieldType.String, false),
+            ("protocol", 2, FieldType.String, false),
+            ("heartbeat_interval_ms", 3, FieldType.UInt32, false),
+            ("max_symbols_per_client", 4, FieldType.UInt32, false),
+            ("slow_consumer_policy", 5, FieldType.String, false),
+        ],
+        ["Rejection"] = [("symbol", 1, FieldType.String, false), ("reason", 2, FieldType.String, false)],
+        ["SubscribeResult"] =
+        [
+            ("request_id", 1, FieldType.UInt64, false),
+            ("accepted", 2, FieldType.String, true),
+            ("rejected", 3, FieldType.Message, true),
+        ],
+        ["QuoteBatch"] = [("quotes", 1, FieldType.Message, true)],
+        ["Pong"] = [("client_time_ns", 1, FieldType.Int64, false), ("server_time_ns", 2, FieldType.Int64, false)],
+        ["Error"] = [("code", 1, FieldType.UInt32, false), ("message", 2, FieldType.String, false)],
+        ["ServerMessage"] =
+        [
+            ("hello", 1, FieldType.Message, false),
+            ("subscribe_result", 2, FieldType.Message, false),
+            ("snapshot", 3, FieldType.Message, false),
+            ("quotes", 4, FieldType.Message, false),
+            ("pong", 5, FieldType.Message, false),
+            ("error", 6, FieldType.Message, false),
+        ],
+    };
+
+    public static TheoryData<string> ContractMessages => new(s_contract.Keys);
+
+    [Fact]
+    public void PackageIsPricefeedV1()
+    {
+        Assert.Equal("pricefeed.v1", PricefeedV1Reflection.Descriptor.Package);
+        Assert.Equal("pricefeed.v1.proto", PricefeedV1Reflection.Descriptor.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(ContractMessages))]
+    public void MessageHasEveryContractFieldWithItsNumberAndType(string message)
+    {
+        var descriptor = PricefeedV1Reflection.Descriptor.FindTypeByName<MessageDescriptor>(message);
+        Assert.NotNull(descriptor);
+        foreach (var (field, number, type, repeated) in s_contract[message])
+        {
+            var actual = descriptor.FindFieldByName(field);
+            Assert.True(actual is not null, $"{message}.{field} is missing");
+            Assert.Equal(number, actual.FieldNumber);
+            Assert.Equal(type, actual.FieldType);
+            Assert.Equal(repeated, actual.IsRepeated);
+        }
+    }
+
+    [Fact]
+    public void OneofsHoldTheContractBodies()
+    {
+        string[] Body(MessageDescriptor d) => d.Oneofs.Single(o => o.Name == "body").Fields.Select(f => f.Name).Order().ToArray();
+
+        Assert.Equal(new[] { "ping", "subscribe", "unsubscribe" }, Body(ClientMessage.Descriptor));
+        Assert.Equal(
+            new[] { "error", "hello", "pong", "quotes", "snapshot", "subscribe_result" },
+            Body(ServerMessage.Descriptor));
+    }
+
+    [Fact]
+    public void MessageFieldsPointAtTheContractTypes()
+    {
+        Assert.Equal(Quote.Descriptor, QuoteBatch.Descriptor.FindFieldByName("quotes").MessageType);
+        Assert.Equal(Rejection.Descriptor, SubscribeResult.Descriptor.FindFieldByName("rejected").MessageType);
+        Assert.Equal(QuoteBatch.Descriptor, ServerMessage.Descriptor.FindFieldByName("snapshot").MessageType);
+        Assert.Equal(QuoteBatch.Descriptor, ServerMessage.Descriptor.FindFieldByName("quotes").MessageType);
+        Assert.Equal(Subscribe.Descriptor, ClientMessage.Descriptor.FindFieldByName("subscribe").MessageType);
+    }
+}
