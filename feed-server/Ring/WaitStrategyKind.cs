@@ -1,0 +1,19 @@
+namespace PriceFeed.Server.Ring;
+
+/// <summary>The wait strategies a consumer of the ring can use; a server setting.</summary>
+/// <remarks>Names in settings are <c>busy-spin</c>, <c>yielding</c>, <c>blocking</c> and
+/// <c>spin-then-block</c> (<see cref="WaitStrategies.Parse"/>).</remarks>
+internal enum WaitStrategyKind
+{
+    /// <summary><see cref="SpinThenBlockWaitStrategy"/>, the default.</summary>
+    SpinThenBlock = 0,
+
+    /// <summary><see cref="BusySpinWaitStrategy"/>.</summary>
+    BusySpin,
+
+    /// <summary><see cref="YieldingWaitStrategy"/>.</summary>
+    Yielding,
+
+    /// <summary><see cref="BlockingWaitStrategy"/>.</summary>
+    Blocking,
+}
