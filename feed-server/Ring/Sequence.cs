@@ -18,26 +18,32 @@ namespace PriceFeed.Server.Ring;
 /// steal the line from the other core (false sharing). 56 bytes on each side of the value make
 /// sure no other hot field can land on the value's line, whatever the object's alignment.</para>
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = Size)]
+[StructLayout(LayoutKind.Explicit)]
 internal sealed class Sequence
 {
     /// <summary>The value of a sequence before anything is published or processed.</summary>
     public const long InitialValue = -1;
 
-    /// <summary>Bytes of padding on each side of the value: a cache line less the value's 8 bytes.</summary>
-    internal const int PaddingBytes = 56;
-
     /// <summary>Offset of the value from the start of the instance's fields.</summary>
-    internal const int ValueOffset = PaddingBytes;
+    internal const int ValueOffset = CacheLinePadding.Size;
 
     /// <summary>Size of the instance's fields: padding, value, padding.</summary>
-    internal const int Size = PaddingBytes + sizeof(long) + PaddingBytes;
+    internal const int Size = CacheLinePadding.Size + sizeof(long) + CacheLinePadding.Size;
 
-    // Bytes 0..55: padding before the value (nothing is declared there; the explicit offset reserves it).
+#pragma warning disable CS0169 // The padding fields exist to take up room; nothing reads or writes them.
+    // Bytes 0..55: padding before the value.
+    [FieldOffset(0)]
+    private readonly CacheLinePadding _paddingBefore;
+
     // Bytes 56..63: the value.
     [FieldOffset(ValueOffset)]
     private long _value;
-    // Bytes 64..119: padding after the value (reserved by Size = 120).
+
+    // Bytes 64..119: padding after the value. Declared, not left to StructLayout.Size, which
+    // the runtime ignores for classes.
+    [FieldOffset(ValueOffset + sizeof(long))]
+    private readonly CacheLinePadding _paddingAfter;
+#pragma warning restore CS0169
 
     /// <summary>Creates a sequence at <paramref name="initialValue"/>.</summary>
     public Sequence(long initialValue = InitialValue) => Volatile.Write(ref _value, initialValue);
