@@ -56,6 +56,8 @@ public sealed class QuoteSimulator : IDisposable
 
     private int _state = Created;
     private long _startUnixNs;
+    private long _startTimestamp;
+    private long _endTimestamp;
     private long _quotesPublished;
     private double _quotesPerSecond;
     private long _lagNs;
@@ -63,15 +65,33 @@ public sealed class QuoteSimulator : IDisposable
     /// <summary>Prepares a simulator: draws the universe and the quote model from the seed; nothing runs until <see cref="Start"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="options"/> are invalid (see <see cref="SimulatorOptions.Validate"/>).</exception>
     public QuoteSimulator(SimulatorOptions options, IQuoteSink sink)
+        : this(options, SymbolUniverse.Create(options), sink)
+    {
+    }
+
+    /// <summary>Prepares a simulator over a universe drawn beforehand, for callers whose sink needs the
+    /// symbols when it is made (the server maps them to its ids once, at start-up).</summary>
+    /// <param name="options">The options; <see cref="SimulatorOptions.Symbols"/> and <see cref="SimulatorOptions.Seed"/> (if set) must match the universe.</param>
+    /// <param name="universe">Made by <see cref="SymbolUniverse.Create(SimulatorOptions)"/> from the same options; its seed drives the quotes.</param>
+    /// <param name="sink">Receives the quotes, on the simulator's thread.</param>
+    /// <exception cref="ArgumentException">The options are invalid, or the universe was not made from them.</exception>
+    public QuoteSimulator(SimulatorOptions options, SymbolUniverse universe, IQuoteSink sink)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(universe);
         ArgumentNullException.ThrowIfNull(sink);
         options.ThrowIfInvalid();
+        if (universe.Count != options.Symbols || (options.Seed is { } seed && seed != universe.Seed))
+        {
+            throw new ArgumentException(
+                $"The universe ({universe.Count} symbols, seed {universe.Seed}) was not made from these options ({options.Symbols} symbols, seed {options.Seed}): make it with SymbolUniverse.Create(options).",
+                nameof(universe));
+        }
 
-        Seed = options.Seed ?? NewSeed();
+        Seed = universe.Seed;
         Rate = options.Rate;
-        Universe = SymbolUniverse.Create(options.Symbols, Seed);
-        _generator = new QuoteGenerator(Universe, Seed);
+        Universe = universe;
+        _generator = new QuoteGenerator(universe, Seed);
         _plan = new PacingPlan(options);
         _durationNs = options.Duration is { } duration ? duration.Ticks * (NanosecondsPerSecond / TimeSpan.TicksPerSecond) : long.MaxValue;
         _sink = sink;
@@ -92,6 +112,24 @@ public sealed class QuoteSimulator : IDisposable
 
     /// <summary>Unix time in ns at which the run started: quote i's source time is this plus its planned offset. 0 before <see cref="Start"/>.</summary>
     public long StartUnixNs => Volatile.Read(ref _startUnixNs);
+
+    /// <summary>Time since the run started, frozen when it ends; zero before <see cref="Start"/>.</summary>
+    /// <remarks>Measured from the first quote's planned time, so thread start-up does not count
+    /// against the rate: <see cref="QuotesPublished"/> / <see cref="Elapsed"/> is the achieved rate.</remarks>
+    public TimeSpan Elapsed
+    {
+        get
+        {
+            var start = Volatile.Read(ref _startTimestamp);
+            if (start == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var end = Volatile.Read(ref _endTimestamp);
+            return Stopwatch.GetElapsedTime(start, end == 0 ? Stopwatch.GetTimestamp() : end);
+        }
+    }
 
     /// <summary>Quotes handed to the sink so far.</summary>
     public long QuotesPublished => Volatile.Read(ref _quotesPublished);
@@ -137,21 +175,19 @@ public sealed class QuoteSimulator : IDisposable
         }
     }
 
-    private static ulong NewSeed() =>
-        // Small enough to read out of a log and type back in; 2^31 runs are plenty to tell apart.
-        (ulong)Random.Shared.Next(1, int.MaxValue);
-
     private void Run()
     {
         try
         {
             Pace();
+            Volatile.Write(ref _endTimestamp, Stopwatch.GetTimestamp());
             _completion.TrySetResult();
         }
 #pragma warning disable CA1031 // Whatever the sink throws is handed to Completion's awaiters: the thread must not die with it.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
+            Volatile.Write(ref _endTimestamp, Stopwatch.GetTimestamp());
             _completion.TrySetException(exception);
         }
         finally
@@ -165,6 +201,7 @@ public sealed class QuoteSimulator : IDisposable
         var startTimestamp = Stopwatch.GetTimestamp();
         var startUnixNs = UnixTime.NowNs();
         Volatile.Write(ref _startUnixNs, startUnixNs);
+        Volatile.Write(ref _startTimestamp, startTimestamp);
 
         long next = 0;
         var nextDueNs = _plan.TimeOfNs(next);

@@ -99,8 +99,23 @@ public sealed class SymbolUniverse
         return new SymbolUniverse(seed, instruments);
     }
 
+    /// <summary>Draws the universe that <paramref name="options"/> ask for: <see cref="SimulatorOptions.Symbols"/>
+    /// instruments from <see cref="SimulatorOptions.Seed"/>, or from a new random seed when it is null
+    /// (read it back from <see cref="Seed"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> are invalid (see <see cref="SimulatorOptions.Validate"/>).</exception>
+    public static SymbolUniverse Create(SimulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        return Create(options.Symbols, options.Seed ?? NewSeed());
+    }
+
     /// <summary>Finds the instrument index of a ticker (ordinal, case-sensitive).</summary>
     public bool TryGetInstrument(string symbol, out int instrument) => _indexBySymbol.TryGetValue(symbol, out instrument);
+
+    private static ulong NewSeed() =>
+        // Small enough to read out of a log and type back in; 2^31 runs are plenty to tell apart.
+        (ulong)Random.Shared.Next(1, int.MaxValue);
 
     private static double Lerp(double from, double to, double fraction) => from + ((to - from) * fraction);
 }
