@@ -1,0 +1,49 @@
+namespace PriceFeed.Server.Hosting;
+
+/// <summary>Every limit the server enforces, with the reason for its default. One place, validated with the options.</summary>
+internal sealed record FeedServerLimits
+{
+    /// <summary>Options of this type, appended to <see cref="FeedServerOptions.Specs"/>.</summary>
+    public static readonly IReadOnlyList<OptionSpec> Specs =
+    [
+        new("max-connections", "20000", "TCP connections at once; past it HTTP 503, or close 1013 after the upgrade"),
+        new("heartbeat-ms", "15000", "server ping interval; a peer silent for two intervals is closed"),
+        new("handshake-timeout-ms", "5000", "time allowed to send a complete HTTP request"),
+        new("close-timeout-ms", "3000", "time a server-initiated close waits for the peer's close"),
+        new("max-message-bytes", "65536", "largest client message; larger closes with 1009"),
+        new("max-request-line-bytes", "8192", "longest HTTP request line; longer gets 414"),
+        new("max-header-bytes", "16384", "largest HTTP header section; larger gets 431"),
+    ];
+
+    /// <summary>20,000: the 10,000-connection benchmark with room to spare; ~10 KB each is ~200 MB.</summary>
+    public int MaxConnections { get; init; } = 20_000;
+
+    /// <summary>15 s: frequent enough to find dead peers within 30 s, rare enough to cost nothing.</summary>
+    public int HeartbeatIntervalMs { get; init; } = 15_000;
+
+    /// <summary>5 s: a browser sends its whole request at once; a client that dribbles is a slowloris.</summary>
+    public int HandshakeTimeoutMs { get; init; } = 5_000;
+
+    /// <summary>3 s: one round trip is enough for a live peer; a dead one must not hold the connection.</summary>
+    public int CloseTimeoutMs { get; init; } = 3_000;
+
+    /// <summary>64 KiB: a subscribe for 500 symbols is about 6 KiB; ten times that is no legitimate client.</summary>
+    public int MaxMessageBytes { get; init; } = 65_536;
+
+    /// <summary>8 KiB: the request-line limit most servers use (Kestrel, nginx); a token in the query fits.</summary>
+    public int MaxRequestLineBytes { get; init; } = 8_192;
+
+    /// <summary>16 KiB: twice a browser's usual headers with cookies.</summary>
+    public int MaxHeaderBytes { get; init; } = 16_384;
+
+    internal static FeedServerLimits Read(OptionValues values) => new()
+    {
+        MaxConnections = values.GetInt32("max-connections", 20_000, 1, 1_000_000),
+        HeartbeatIntervalMs = values.GetInt32("heartbeat-ms", 15_000, 100, 3_600_000),
+        HandshakeTimeoutMs = values.GetInt32("handshake-timeout-ms", 5_000, 100, 600_000),
+        CloseTimeoutMs = values.GetInt32("close-timeout-ms", 3_000, 10, 600_000),
+        MaxMessageBytes = values.GetInt32("max-message-bytes", 65_536, 1_024, 16 << 20),
+        MaxRequestLineBytes = values.GetInt32("max-request-line-bytes", 8_192, 256, 1 << 20),
+        MaxHeaderBytes = values.GetInt32("max-header-bytes", 16_384, 1_024, 1 << 20),
+    };
+}
