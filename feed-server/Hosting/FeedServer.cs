@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Codecs.Http;
+using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Ring;
+using PriceFeed.Server.Session;
+using PriceFeed.Server.Sources;
+using PriceFeed.Server.Transport;
+using PriceFeed.Simulation;
+
+namespace PriceFeed.Server.Hosting;
+
+/// <summary>The whole server, composed: source -> ring -> fan-out -> sessions, and the network in front of it.</summary>
+/// <remarks>
+/// Built from validated <see cref="FeedServerOptions"/>; <see cref="StartAsync"/> and
+/// <see cref="StopAsync"/> are called once each, from one thread (Program, or a test fixture).
+/// </remarks>
+internal sealed class FeedServer : ISessionHost, IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly RingBuffer<QuoteEvent> _ring;
+    private readonly BatchEventProcessor<QuoteEvent> _processor;
+    private readonly QuoteFanoutHandler _fanout;
+    private readonly SimulatorQuoteSource _source;
+    private readonly FeedTransport _transport;
+    private readonly long _startTicks = Environment.TickCount64;
+    private Thread? _processorThread;
+    private int _stopped;
+
+    public FeedServer(FeedServerOptions options, ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        _logger = loggerFactory.CreateLogger("PriceFeed.Server");
+        Metrics = new ServerMetrics();
+        Symbols = new SymbolTable(options.MaxSymbols);
+        Cache = new LastValueCache(options.MaxSymbols);
+        StaticFiles = new StaticFiles();
+        Endpoints = new StatusEndpoints(this);
+
+        _ring = new RingBuffer<QuoteEvent>(options.RingSize, WaitStrategies.Create(options.WaitStrategy));
+        _fanout = new QuoteFanoutHandler(Cache);
+        _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout);
+        _ring.AddGatingSequences(_processor.Sequence);
+
+        _source = new SimulatorQuoteSource(
+            new SimulatorOptions
+            {
+                Symbols = options.Symbols,
+                Rate = options.Rate,
+                Duration = options.Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Seed = options.Seed is { } givenSeed ? unchecked((ulong)givenSeed) : null,
+            },
+            Symbols,
+            _ring,
+            loggerFactory.CreateLogger("PriceFeed.Server.Sources"));
+        _transport = new FeedTransport(this);
+        ServerId = options.ServerId ?? $"{Dns.GetHostName().ToLowerInvariant()}:{options.Port}";
+    }
+
+    public FeedServerOptions Options { get; }
+
+    public string ServerId { get; private set; }
+
+    public ServerMetrics Metrics { get; }
+
+    public SymbolTable Symbols { get; }
+
+    public LastValueCache Cache { get; }
+
+    public StaticFiles StaticFiles { get; }
+
+    public StatusEndpoints Endpoints { get; }
+
+    public IQuoteSource Source => _source;
+
+    public ConnectionTracker Connections => _transport.Connections;
+
+    /// <summary>The port the server listens on (the real one when the option was 0).</summary>
+    public int Port => _transport.LocalEndPoint?.Port ?? Options.Port;
+
+    public TimeSpan Uptime => TimeSpan.FromMilliseconds(Environment.TickCount64 - _startTicks);
+
+    /// <summary>Quotes the fan-out thread has taken from the ring.</summary>
+    public long QuotesProcessed => _fanout.Processed;
+
+    /// <summary>Quotes published into the ring and not yet taken by the fan-out thread.</summary>
+    public long RingLag => _ring.Cursor - _processor.Sequence.Value;
+
+    string ISessionHost.Policy => Options.Policy;
+
+    int ISessionHost.MaxSymbolsPerClient => Options.MaxSymbolsPerClient;
+
+    FeedServerLimits ISessionHost.Limits => Options.Limits;
+
+    ILogger ISessionHost.Logger => _logger;
+
+    public async Task StartAsync()
+    {
+        await _transport.StartAsync().ConfigureAwait(false);
+        if (Options.ServerId is null && Options.Port == 0)
+        {
+            ServerId = $"{Dns.GetHostName().ToLowerInvariant()}:{Port}";
+        }
+
+        _processorThread = _processor.Start("pricefeed-fanout");
+        _source.Start();
+        _logger.LogInformation(
+            "PriceFeed {ServerId} listening on http://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
+            ServerId, Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+    }
+
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await _transport.StopAsync().ConfigureAwait(false);
+        await _source.StopAsync().ConfigureAwait(false);
+        // Let the fan-out thread finish what the source published before it stops.
+        var deadline = Environment.TickCount64 + 2_000;
+        while (RingLag > 0 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+
+        _processor.HaltAndWait(TimeSpan.FromSeconds(5));
+        _source.Dispose();
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>Counts malformed input by the close code or HTTP status it was answered with.</summary>
+    public void CountProtocolError(ushort code) =>
+        Metrics.ProtocolErrors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).Inc();
+
+    /// <summary>A new session handler for an upgraded connection.</summary>
+    public FeedSessionHandler CreateSession(ClientProtocol protocol) => new(this, protocol);
+
+    void ISessionHost.Subscribe(FeedSessionHandler session, Subscribe request) =>
+        session.Send(new ServerMessage { SubscribeResult = new SubscribeResult { RequestId = request.RequestId } });
+
+    void ISessionHost.Unsubscribe(FeedSessionHandler session, Unsubscribe request)
+    {
+    }
+
+    void ISessionHost.SessionClosed(FeedSessionHandler session)
+    {
+    }
+}

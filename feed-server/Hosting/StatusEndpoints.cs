@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace PriceFeed.Server.Hosting;
+
+/// <summary>The bodies of <c>/api/symbols</c>, <c>/healthz</c> and <c>/metrics</c>.</summary>
+/// <remarks>Called from any event loop; the symbol list is cached until a symbol is added.</remarks>
+internal sealed class StatusEndpoints
+{
+    private readonly FeedServer _server;
+    private SymbolsBody _symbols = new(-1, []);
+
+    public StatusEndpoints(FeedServer server) => _server = server;
+
+    /// <summary>A JSON array of every symbol, in the order they appeared.</summary>
+    public byte[] SymbolsJson()
+    {
+        var cached = Volatile.Read(ref _symbols);
+        var table = _server.Symbols;
+        if (cached.Count != table.Count)
+        {
+            var names = table.ToArray();
+            cached = new SymbolsBody(names.Length, JsonSerializer.SerializeToUtf8Bytes(names));
+            Volatile.Write(ref _symbols, cached);
+        }
+
+        return cached.Json;
+    }
+
+    /// <summary>A small JSON status: serving, who, what source, how many clients and symbols.</summary>
+    public byte[] HealthJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", "serving");
+            json.WriteString("serverId", _server.ServerId);
+            json.WriteString("source", _server.Source.Name);
+            json.WriteNumber("uptimeSeconds", Math.Round(_server.Uptime.TotalSeconds, 1));
+            json.WriteNumber("connections", _server.Connections.Open);
+            json.WriteNumber("symbols", _server.Symbols.Count);
+            json.WriteNumber("quotesProcessed", _server.QuotesProcessed);
+            json.WriteNumber("ringLag", _server.RingLag);
+            json.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>The Prometheus text exposition.</summary>
+    public async Task<byte[]> MetricsTextAsync()
+    {
+        var metrics = _server.Metrics;
+        metrics.QuotesIn.Set(_server.Source.Published);
+        metrics.QuotesProcessed.Set(_server.QuotesProcessed);
+        metrics.RingLag.Set(_server.RingLag);
+        metrics.Symbols.Set(_server.Symbols.Count);
+        using var stream = new MemoryStream();
+        await metrics.WriteAsync(stream).ConfigureAwait(false);
+        return stream.ToArray();
+    }
+
+    private sealed record SymbolsBody(int Count, byte[] Json);
+}

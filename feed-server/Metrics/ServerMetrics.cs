@@ -1,0 +1,79 @@
+using Prometheus;
+
+namespace PriceFeed.Server.Metrics;
+
+/// <summary>Every metric the server exports at <c>/metrics</c>, in one registry per server instance.</summary>
+/// <remarks>
+/// A registry per instance (not prometheus-net's static default) lets several servers run in one
+/// process, as the tests do. Counters here are bumped per connection, request or frame, never per
+/// quote; per-quote counts live in plain fields of their owners and are read at scrape time
+/// through <see cref="CollectorRegistry.AddBeforeCollectCallback(Action)"/>.
+/// </remarks>
+internal sealed class ServerMetrics
+{
+    public ServerMetrics()
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        ConnectionsOpen = factory.CreateGauge("pricefeed_connections_open", "TCP connections open now.");
+        ConnectionsAccepted = factory.CreateCounter("pricefeed_connections_accepted_total", "TCP connections accepted.");
+        ConnectionsRefused = factory.CreateCounter(
+            "pricefeed_connections_refused_total", "Connections refused because the server was full (503 or close 1013).");
+        WebSocketSessionsOpen = factory.CreateGauge("pricefeed_websocket_sessions_open", "WebSocket sessions open now.");
+        HttpRequests = factory.CreateCounter(
+            "pricefeed_http_requests_total", "HTTP requests answered, by status.", new CounterConfiguration { LabelNames = ["status"] });
+        FramesIn = factory.CreateCounter("pricefeed_frames_in_total", "WebSocket frames received from clients.");
+        FramesOut = factory.CreateCounter("pricefeed_frames_out_total", "WebSocket frames sent to clients.");
+        BytesIn = factory.CreateCounter("pricefeed_bytes_in_total", "Bytes received on all connections.");
+        BytesOut = factory.CreateCounter("pricefeed_bytes_out_total", "Bytes written to all connections.");
+        Closes = factory.CreateCounter(
+            "pricefeed_websocket_closes_total",
+            "WebSocket closes the server initiated or answered, by close code.",
+            new CounterConfiguration { LabelNames = ["code"] });
+        ProtocolErrors = factory.CreateCounter(
+            "pricefeed_protocol_errors_total",
+            "Malformed input from clients, by the close code or HTTP status it got.",
+            new CounterConfiguration { LabelNames = ["code"] });
+        QuotesIn = factory.CreateGauge("pricefeed_quotes_in_total", "Quotes the source published into the ring.");
+        QuotesProcessed = factory.CreateGauge("pricefeed_quotes_processed_total", "Quotes the fan-out thread took from the ring.");
+        RingLag = factory.CreateGauge("pricefeed_ring_lag", "Quotes published into the ring and not yet taken by the fan-out thread.");
+        Symbols = factory.CreateGauge("pricefeed_symbols", "Symbols known to the server.");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Gauge ConnectionsOpen { get; }
+
+    public Counter ConnectionsAccepted { get; }
+
+    public Counter ConnectionsRefused { get; }
+
+    public Gauge WebSocketSessionsOpen { get; }
+
+    public Counter HttpRequests { get; }
+
+    public Counter FramesIn { get; }
+
+    public Counter FramesOut { get; }
+
+    public Counter BytesIn { get; }
+
+    public Counter BytesOut { get; }
+
+    public Counter Closes { get; }
+
+    public Counter ProtocolErrors { get; }
+
+    public Gauge QuotesIn { get; }
+
+    public Gauge QuotesProcessed { get; }
+
+    public Gauge RingLag { get; }
+
+    public Gauge Symbols { get; }
+
+    /// <summary>Writes the Prometheus text exposition of every metric.</summary>
+    public Task WriteAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        Registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+}

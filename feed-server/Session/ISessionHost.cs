@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Metrics;
+
+namespace PriceFeed.Server.Session;
+
+/// <summary>What a session needs from the server around it: identity, limits, metrics and the subscription service.</summary>
+internal interface ISessionHost
+{
+    string ServerId { get; }
+
+    string Policy { get; }
+
+    int MaxSymbolsPerClient { get; }
+
+    FeedServerLimits Limits { get; }
+
+    ServerMetrics Metrics { get; }
+
+    ILogger Logger { get; }
+
+    /// <summary>Handles a <c>subscribe</c>: answers <c>subscribe_result</c>, then the snapshot, then live quotes.</summary>
+    void Subscribe(FeedSessionHandler session, Subscribe request);
+
+    /// <summary>Handles an <c>unsubscribe</c>: updates for those symbols stop at once.</summary>
+    void Unsubscribe(FeedSessionHandler session, Unsubscribe request);
+
+    /// <summary>The session's connection closed: remove every trace of it.</summary>
+    void SessionClosed(FeedSessionHandler session);
+}
