@@ -1,5 +1,10 @@
+using System.Text;
+using DotNetty.Transport.Channels;
+using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
+
+using PriceFeed.Tests.Codecs.WebSockets;
 
 namespace PriceFeed.Tests.Codecs.Http;
 
@@ -163,6 +168,32 @@ public sealed class WebSocketHandshakeTests
         Assert.False(channel.Open);
     }
 
+    [Fact]
+    public void HandsOverToTheWebSocketHandlersWithTheFramesThatCameWithTheRequest()
+    {
+        var channel = new EmbeddedChannel();
+        channel.Pipeline.AddLast("http-decoder", new HttpRequestDecoder(new HttpDecoderOptions()));
+        channel.Pipeline.AddLast("router", new UpgradingRouter());
+        var request =
+            "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {RfcExampleKey}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+        channel.WriteInboundBytes([.. Encoding.ASCII.GetBytes(request), .. ClientFrames.Frame(WebSocketOpcode.Ping, "hi"u8), .. ClientFrames.Frame(WebSocketOpcode.Binary, [7])]);
+
+        var output = channel.ReadAllOutboundBytes();
+        var response = Encoding.ASCII.GetString(output);
+        var headEnd = response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", response, StringComparison.Ordinal);
+        var pong = Assert.Single(ServerFrames.Parse(output[headEnd..]));
+        Assert.Equal(WebSocketOpcode.Pong, pong.Opcode);
+        var message = channel.ReadInbound<WebSocketFrame>();
+        Assert.Equal([7], message.Content.ReadableToArray());
+        Assert.True(message.Release());
+        Assert.Null(channel.Pipeline.Get("http-decoder"));
+        Assert.Null(channel.Pipeline.Get("router"));
+        Assert.NotNull(channel.Pipeline.Get("ws-decoder"));
+    }
+
     /// <summary>The RFC 6455 1.2 example request, with headers replaced (a null value removes the header).</summary>
     private static HttpRequest Request(params (string Name, string? Value)[] overrides) => Request("GET", 1, overrides);
 
@@ -193,5 +224,24 @@ public sealed class WebSocketHandshakeTests
         headers.Add("Sec-WebSocket-Key", RfcExampleKey);
         headers.Add("Origin", "http://example.com");
         headers.Add("Sec-WebSocket-Version", "13");
+    }
+
+    /// <summary>What the server's router does with an upgrade request: answer 101, put the WebSocket handlers in,
+    /// and take the HTTP ones out during the same read.</summary>
+    private sealed class UpgradingRouter : ChannelHandlerAdapter
+    {
+        public override void ChannelRead(IChannelHandlerContext context, object message)
+        {
+            var result = WebSocketHandshake.Validate((HttpRequest)message, WebSocketSubprotocols.All);
+            Assert.True(result.IsSuccess);
+            WebSocketHandshake.WriteSwitchingProtocolsAsync(context, result);
+
+            var pipeline = context.Channel.Pipeline;
+            pipeline.AddAfter(context.Name, "ws-encoder", new WebSocketFrameEncoder());
+            pipeline.AddAfter("ws-encoder", "ws-decoder", new WebSocketFrameDecoder(new WebSocketDecoderOptions()));
+            pipeline.AddAfter("ws-decoder", "ws-protocol", new WebSocketProtocolHandler(new WebSocketProtocolOptions()));
+            pipeline.Remove(this);
+            pipeline.Remove("http-decoder");
+        }
     }
 }
