@@ -139,7 +139,8 @@ internal sealed class WebSocketFrameDecoder : ByteToMessageDecoder
         }
 
         // RFC 6455 5.2: opcodes 3-7 and B-F are reserved; a recipient MUST fail the connection.
-        if (!Enum.IsDefined(opcode))
+        if (opcode is not (WebSocketOpcode.Continuation or WebSocketOpcode.Text or WebSocketOpcode.Binary
+            or WebSocketOpcode.Close or WebSocketOpcode.Ping or WebSocketOpcode.Pong))
         {
             return Fail(context, input, WebSocketCloseStatus.ProtocolError, "reserved opcode");
         }
@@ -205,8 +206,9 @@ internal sealed class WebSocketFrameDecoder : ByteToMessageDecoder
             return Fail(context, input, WebSocketCloseStatus.ProtocolError, "64-bit length with the top bit set");
         }
 
-        // RFC 6455 10.4: limit what we buffer. Checked from the header, before any of the payload is read.
-        if (!isControl && _messageLength + payloadLength > _options.MaxMessageBytes)
+        // RFC 6455 10.4: limit what we buffer. Checked from the header, before any of the payload is read;
+        // written as a subtraction so a 63-bit length cannot overflow the sum.
+        if (!isControl && payloadLength > _options.MaxMessageBytes - _messageLength)
         {
             return Fail(context, input, WebSocketCloseStatus.MessageTooBig, "message too big");
         }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DotNetty.Codecs;
 using DotNetty.Transport.Channels;
 
@@ -32,7 +33,7 @@ internal sealed class WebSocketFrameEncoder : MessageToMessageEncoder<WebSocketF
         // RFC 6455 5.5: control frames are at most 125 bytes and never fragmented; sending one would be our bug.
         if (message.IsControl && (length > WebSocketFrameDecoder.MaxControlPayloadLength || !message.IsFinal))
         {
-            throw new EncoderException($"Control frame {message} breaks RFC 6455 5.5 (at most 125 bytes, FIN set).");
+            ThrowInvalidControlFrame(message);
         }
 
         var headerLength = length <= Max7BitLength ? 2 : length <= ushort.MaxValue ? 2 + sizeof(ushort) : 2 + sizeof(ulong);
@@ -60,4 +61,8 @@ internal sealed class WebSocketFrameEncoder : MessageToMessageEncoder<WebSocketF
             output.Add(payload.Retain());
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInvalidControlFrame(WebSocketFrame frame) =>
+        throw new EncoderException($"Control frame {frame} breaks RFC 6455 5.5 (at most 125 bytes, FIN set).");
 }

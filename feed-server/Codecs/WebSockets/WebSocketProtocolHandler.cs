@@ -169,7 +169,9 @@ internal sealed class WebSocketProtocolHandler : ChannelDuplexHandler
             ? WebSocketFrame.CloseFrame(code, string.Empty)
             : new CloseWebSocketFrame(Unpooled.Empty);
         frame.Release();
-        IsCloseSent = true;
+
+        // The timeout also bounds a peer that stops reading before our Close is written.
+        MarkCloseSent(context);
         context.WriteAndFlushAsync(reply).ContinueWith(
             static (_, c) => ((IChannelHandlerContext)c!).CloseAsync(),
             context,

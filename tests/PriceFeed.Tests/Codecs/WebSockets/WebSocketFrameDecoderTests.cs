@@ -173,6 +173,17 @@ public sealed class WebSocketFrameDecoderTests
     }
 
     [Fact]
+    public void ClosesWith1009WhenAHuge64BitLengthFollowsAFragment()
+    {
+        var channel = NewChannel();
+
+        channel.WriteInboundBytes(ClientFrames.Frame(WebSocketOpcode.Binary, "a"u8, fin: false));
+        channel.WriteInboundBytes([0x80, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, .. ClientFrames.MaskKey]);
+
+        AssertClosedWith(channel, WebSocketCloseStatus.MessageTooBig);
+    }
+
+    [Fact]
     public void AcceptsAMessageOfExactlyTheLimit()
     {
         var channel = NewChannel(maxMessageBytes: 1024);
