@@ -1,25 +1,79 @@
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Sources;
 
 namespace PriceFeed.Server.Fanout;
 
-/// <summary>The ring's consumer: takes each quote once, on the fan-out thread.</summary>
+/// <summary>The ring's consumer: takes each quote once and offers it to every client subscribed to its symbol.</summary>
 /// <remarks>
-/// Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
-/// calls it. Keeps the last-value cache and counts what it processed.
+/// <para>Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
+/// calls it. Per quote: encode once, store as the symbol's latest (and in the drop log), offer to
+/// each subscription in the symbol's immutable array. A session that needs draining is noted once
+/// and woken at the end of the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
+/// <para>No lock and no allocation per quote (bench/PriceFeed.Benchmarks/Fanout proves it).</para>
 /// </remarks>
 internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 {
     private readonly LastValueCache _cache;
+    private readonly QuoteLog? _log;
+    private readonly SymbolTable _symbols;
+    private readonly SubscriptionRegistry _registry;
+    private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
+    private ClientSession[] _toWake = new ClientSession[256];
+    private int _toWakeCount;
     private long _processed;
 
-    public QuoteFanoutHandler(LastValueCache cache) => _cache = cache;
+    public QuoteFanoutHandler(LastValueCache cache, QuoteLog? log, SymbolTable symbols, SubscriptionRegistry registry)
+    {
+        _cache = cache;
+        _log = log;
+        _symbols = symbols;
+        _registry = registry;
+    }
 
     /// <summary>Quotes processed so far; readable from any thread.</summary>
     public long Processed => Volatile.Read(ref _processed);
 
     public void OnEvent(ref QuoteEvent data, long sequence, bool endOfBatch)
     {
-        _cache.Write(data);
+        var length = QuoteEncoder.WriteBatchEntry(data, _symbols.GetUtf8Name(data.SymbolId), _entry);
+        var entry = new ReadOnlySpan<byte>(_entry, 0, length);
+        _cache.Write(data, entry);
+        _log?.Append(sequence, data.Seq, data.PublishTimeNs, entry);
+
+        foreach (var subscription in _registry.Get(data.SymbolId))
+        {
+            if (subscription.Session.Offer(subscription, sequence))
+            {
+                NoteToWake(subscription.Session);
+            }
+        }
+
         Volatile.Write(ref _processed, _processed + 1);
+        if (endOfBatch)
+        {
+            WakeSessions();
+        }
+    }
+
+    private void NoteToWake(ClientSession session)
+    {
+        if (_toWakeCount == _toWake.Length)
+        {
+            // Grows to the most clients ever woken in one batch, then stays.
+            Array.Resize(ref _toWake, _toWake.Length * 2);
+        }
+
+        _toWake[_toWakeCount++] = session;
+    }
+
+    private void WakeSessions()
+    {
+        for (var i = 0; i < _toWakeCount; i++)
+        {
+            _toWake[i].ScheduleDrain();
+            _toWake[i] = null!;
+        }
+
+        _toWakeCount = 0;
     }
 }

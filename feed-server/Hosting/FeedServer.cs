@@ -40,8 +40,15 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         StaticFiles = new StaticFiles();
         Endpoints = new StatusEndpoints(this);
 
+        Registry = new SubscriptionRegistry(options.MaxSymbols);
+        Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
+        // The drop policy's FIFOs point into a log of recent quotes: four rings' worth covers a client's
+        // whole queue even when it subscribes to a small part of the market.
+        var log = options.Policy == "drop" ? new QuoteLog(Math.Max(options.RingSize * 4, 1 << 16)) : null;
+        FanoutContext = new FanoutContext(Cache, log, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
+
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, WaitStrategies.Create(options.WaitStrategy));
-        _fanout = new QuoteFanoutHandler(Cache);
+        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry);
         _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout);
         _ring.AddGatingSequences(_processor.Sequence);
 
@@ -69,6 +76,12 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     public SymbolTable Symbols { get; }
 
     public LastValueCache Cache { get; }
+
+    public SubscriptionRegistry Registry { get; }
+
+    public SubscriptionService Subscriptions { get; }
+
+    public FanoutContext FanoutContext { get; }
 
     public StaticFiles StaticFiles { get; }
 
@@ -141,14 +154,27 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>A new session handler for an upgraded connection.</summary>
     public FeedSessionHandler CreateSession(ClientProtocol protocol) => new(this, protocol);
 
-    void ISessionHost.Subscribe(FeedSessionHandler session, Subscribe request) =>
-        session.Send(new ServerMessage { SubscribeResult = new SubscribeResult { RequestId = request.RequestId } });
-
-    void ISessionHost.Unsubscribe(FeedSessionHandler session, Unsubscribe request)
+    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context)
     {
+        var session = new ClientSession(context, FanoutContext);
+        Subscriptions.Opened(session);
+        return session;
     }
 
-    void ISessionHost.SessionClosed(FeedSessionHandler session)
+    void ISessionHost.Subscribe(FeedSessionHandler session, Subscribe request)
     {
+        var snapshot = new List<SymbolSubscription>();
+        var result = Subscriptions.Subscribe(session.Session, request, snapshot);
+        // CONTRACT.md: subscribe_result, then the snapshot of the accepted symbols, then live quotes.
+        session.Send(new ServerMessage { SubscribeResult = result });
+        if (!request.SkipSnapshot)
+        {
+            session.Session.WriteSnapshot(snapshot);
+        }
     }
+
+    void ISessionHost.Unsubscribe(FeedSessionHandler session, Unsubscribe request) =>
+        Subscriptions.Unsubscribe(session.Session, request);
+
+    void ISessionHost.SessionClosed(FeedSessionHandler session) => Subscriptions.Closed(session.Session);
 }

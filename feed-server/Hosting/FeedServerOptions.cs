@@ -24,6 +24,7 @@ internal sealed record FeedServerOptions
         new("seed", "random", "simulator: random seed, for repeatable runs"),
         new("policy", "conflate", "slow-consumer policy: conflate or drop"),
         new("queue-capacity", "1024", "per-client bound on pending updates"),
+        new("slow-consumer-grace-ms", "10000", "a client unable to take updates for this long is closed with 4001"),
         new("ring-size", "65536", "slots in the quote ring (a power of two)"),
         new("wait-strategy", "spin-then-block", "how the fan-out thread waits for quotes: busy-spin, yielding, blocking, spin-then-block"),
         new("max-symbols-per-client", "10000", "most symbols one client may subscribe to; past it, rejected with reason limit"),
@@ -53,6 +54,8 @@ internal sealed record FeedServerOptions
     public string Policy { get; init; } = "conflate";
 
     public int QueueCapacity { get; init; } = 1024;
+
+    public int SlowConsumerGraceMs { get; init; } = 10_000;
 
     public int RingSize { get; init; } = 65_536;
 
@@ -89,6 +92,7 @@ internal sealed record FeedServerOptions
             Seed = values.GetInt64("seed", long.MinValue, long.MaxValue),
             Policy = values.GetChoice("policy", "conflate", "conflate", "drop"),
             QueueCapacity = values.GetInt32("queue-capacity", 1024, 1, 1 << 20),
+            SlowConsumerGraceMs = values.GetInt32("slow-consumer-grace-ms", 10_000, 10, 3_600_000),
             RingSize = values.GetInt32("ring-size", 65_536, 2, 1 << 24),
             WaitStrategy = ReadWaitStrategy(values),
             MaxSymbols = values.GetInt32("max-symbols", 65_536, 1, 1 << 20),

@@ -55,6 +55,12 @@ internal sealed class StatusEndpoints
         metrics.QuotesProcessed.Set(_server.QuotesProcessed);
         metrics.RingLag.Set(_server.RingLag);
         metrics.Symbols.Set(_server.Symbols.Count);
+        metrics.Subscriptions.Set(_server.Registry.Count);
+        var (delivered, conflated, dropped) = _server.Subscriptions.Totals();
+        metrics.QuotesDelivered.Set(delivered);
+        metrics.QuotesConflated.Set(conflated);
+        metrics.QuotesDropped.Set(dropped);
+        metrics.QueuedUpdates.Set(_server.Subscriptions.Sessions.Sum(s => s.QueuedInFifo));
         using var stream = new MemoryStream();
         await metrics.WriteAsync(stream).ConfigureAwait(false);
         return stream.ToArray();

@@ -39,6 +39,18 @@ internal sealed class ServerMetrics
         QuotesProcessed = factory.CreateGauge("pricefeed_quotes_processed_total", "Quotes the fan-out thread took from the ring.");
         RingLag = factory.CreateGauge("pricefeed_ring_lag", "Quotes published into the ring and not yet taken by the fan-out thread.");
         Symbols = factory.CreateGauge("pricefeed_symbols", "Symbols known to the server.");
+        Subscriptions = factory.CreateGauge("pricefeed_subscriptions", "Client subscriptions to symbols, all clients together.");
+        QuotesDelivered = factory.CreateGauge("pricefeed_quotes_delivered_total", "Quote updates written to clients, all clients together.");
+        QuotesConflated = factory.CreateGauge(
+            "pricefeed_quotes_conflated_total", "Quote updates replaced by a newer one of the same symbol before a client could take them.");
+        QuotesDropped = factory.CreateGauge(
+            "pricefeed_quotes_dropped_total", "Quote updates dropped from a full send queue (policy drop).");
+        QueuedUpdates = factory.CreateGauge("pricefeed_queued_updates", "Updates waiting in the drop policy's send queues now.");
+        SlowConsumerCloses = factory.CreateCounter("pricefeed_slow_consumer_closes_total", "Clients closed with 4001 for staying over their bound past the grace.");
+        PublishToWrite = factory.CreateHistogram(
+            "pricefeed_publish_to_write_seconds",
+            "Time from a quote entering the ring to the frame carrying it being written, per frame (oldest quote in it).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.000_01, 2, 18) });
     }
 
     public CollectorRegistry Registry { get; }
@@ -72,6 +84,29 @@ internal sealed class ServerMetrics
     public Gauge RingLag { get; }
 
     public Gauge Symbols { get; }
+
+    public Gauge Subscriptions { get; }
+
+    public Gauge QuotesDelivered { get; }
+
+    public Gauge QuotesConflated { get; }
+
+    public Gauge QuotesDropped { get; }
+
+    public Gauge QueuedUpdates { get; }
+
+    public Counter SlowConsumerCloses { get; }
+
+    public Histogram PublishToWrite { get; }
+
+    /// <summary>Records the publish-to-write time of one frame whose oldest quote entered the ring at <paramref name="publishTimeNs"/>.</summary>
+    public void ObservePublishToWrite(long publishTimeNs)
+    {
+        if (publishTimeNs > 0)
+        {
+            PublishToWrite.Observe(Math.Max(0, Simulation.UnixTime.NowNs() - publishTimeNs) / 1e9);
+        }
+    }
 
     /// <summary>Writes the Prometheus text exposition of every metric.</summary>
     public Task WriteAsync(Stream stream, CancellationToken cancellationToken = default) =>

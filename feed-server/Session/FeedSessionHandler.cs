@@ -2,6 +2,7 @@ using DotNetty.Transport.Channels;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Fanout;
 using PriceFeed.Simulation;
 
 namespace PriceFeed.Server.Session;
@@ -17,6 +18,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     private readonly ISessionHost _host;
     private readonly ClientProtocol _protocol;
     private IChannelHandlerContext? _context;
+    private ClientSession? _session;
 
     public FeedSessionHandler(ISessionHost host, ClientProtocol protocol)
     {
@@ -24,9 +26,15 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         _protocol = protocol;
     }
 
+    /// <summary>The fan-out side of this session: its send queue and subscriptions.</summary>
+    public ClientSession Session => _session ?? throw new InvalidOperationException("The session handler is not in a pipeline.");
+
+    public ClientProtocol Protocol => _protocol;
+
     public override void HandlerAdded(IChannelHandlerContext context)
     {
         _context = context;
+        _session = _host.OpenSession(context);
         _host.Metrics.WebSocketSessionsOpen.Inc();
         Send(new ServerMessage
         {
@@ -39,6 +47,17 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 SlowConsumerPolicy = _host.Policy,
             },
         });
+    }
+
+    public override void ChannelWritabilityChanged(IChannelHandlerContext context)
+    {
+        // The socket took what was buffered: resume sending what the queue kept meanwhile.
+        if (context.Channel.IsWritable)
+        {
+            _session?.Drain();
+        }
+
+        context.FireChannelWritabilityChanged();
     }
 
     public override void ChannelInactive(IChannelHandlerContext context)

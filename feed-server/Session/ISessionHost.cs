@@ -1,5 +1,7 @@
+using DotNetty.Transport.Channels;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Metrics;
 
@@ -19,6 +21,9 @@ internal interface ISessionHost
     ServerMetrics Metrics { get; }
 
     ILogger Logger { get; }
+
+    /// <summary>Creates the fan-out side of a new session on <paramref name="context"/>'s channel.</summary>
+    ClientSession OpenSession(IChannelHandlerContext context);
 
     /// <summary>Handles a <c>subscribe</c>: answers <c>subscribe_result</c>, then the snapshot, then live quotes.</summary>
     void Subscribe(FeedSessionHandler session, Subscribe request);

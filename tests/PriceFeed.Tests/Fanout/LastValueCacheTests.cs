@@ -19,40 +19,51 @@ public sealed class LastValueCacheTests
     {
         var cache = new LastValueCache(4);
 
-        cache.Write(new QuoteEvent { SymbolId = 1, Seq = 1, Bid = 10, Ask = 11 });
-        cache.Write(new QuoteEvent { SymbolId = 1, Seq = 2, Bid = 10.5, Ask = 11.5 });
-        cache.Write(new QuoteEvent { SymbolId = 3, Seq = 7, Bid = 1, Ask = 2 });
+        cache.Write(new QuoteEvent { SymbolId = 1, Seq = 1, Bid = 10, Ask = 11 }, [1]);
+        cache.Write(new QuoteEvent { SymbolId = 1, Seq = 2, Bid = 10.5, Ask = 11.5 }, [2, 2]);
+        cache.Write(new QuoteEvent { SymbolId = 3, Seq = 7, Bid = 1, Ask = 2 }, [7]);
 
         Assert.True(cache.TryRead(1, out var one));
         Assert.Equal(2ul, one.Seq);
         Assert.Equal(10.5, one.Bid);
         Assert.Equal(7ul, cache.LatestSeq(3));
+
+        var entry = new byte[LastValueCache.EntryStride];
+        Assert.Equal(2, cache.CopyEntry(1, entry, out var seq, out _));
+        Assert.Equal(2ul, seq);
+        Assert.Equal([2, 2], entry[..2]);
+        Assert.Equal(0, cache.CopyEntry(0, entry, out _, out _));
     }
 
     [Fact]
-    public async Task ReadersNeverSeeATornQuoteWhileTheWriterRuns()
+    public void ReadersNeverSeeATornQuoteWhileTheWriterRuns()
     {
         var cache = new LastValueCache(1);
         using var stop = new CancellationTokenSource();
-        var writer = Task.Run(() =>
+        // A dedicated thread: the test must not depend on a busy thread pool to start the writer.
+        var writer = new Thread(() =>
         {
             // Every field carries the same number, so a torn read shows as fields that disagree.
             for (ulong seq = 1; !stop.IsCancellationRequested; seq++)
             {
-                cache.Write(new QuoteEvent
-                {
-                    Seq = seq, SourceTimeNs = (long)seq, PublishTimeNs = (long)seq, Bid = seq, Ask = seq,
-                    BidSize = seq, AskSize = seq, Last = seq, LastSize = seq, Volume = seq,
-                });
+                var stamp = BitConverter.GetBytes(seq);
+                cache.Write(
+                    new QuoteEvent
+                    {
+                        Seq = seq, SourceTimeNs = (long)seq, PublishTimeNs = (long)seq, Bid = seq, Ask = seq,
+                        BidSize = seq, AskSize = seq, Last = seq, LastSize = seq, Volume = seq,
+                    },
+                    [.. stamp, .. stamp]);
 
                 // Real symbols tick thousands of times a second, not millions: leave readers a window.
                 Thread.SpinWait(20);
             }
         });
+        writer.Start();
 
         var reads = 0;
-        var deadline = Environment.TickCount64 + 500;
-        while (Environment.TickCount64 < deadline)
+        var deadline = Environment.TickCount64 + 10_000;
+        while (reads < 20_000 && Environment.TickCount64 < deadline)
         {
             if (cache.TryRead(0, out var q))
             {
@@ -61,10 +72,17 @@ public sealed class LastValueCacheTests
                     $"torn read at seq {q.Seq}");
                 reads++;
             }
+
+            var bytes = new byte[LastValueCache.EntryStride];
+            if (cache.CopyEntry(0, bytes, out var entrySeq, out _) == 16)
+            {
+                Assert.Equal(entrySeq, BitConverter.ToUInt64(bytes, 0));
+                Assert.Equal(entrySeq, BitConverter.ToUInt64(bytes, 8));
+            }
         }
 
         stop.Cancel();
-        await writer;
-        Assert.True(reads > 1000);
+        writer.Join();
+        Assert.True(reads >= 20_000, $"only {reads} reads completed");
     }
 }

@@ -1,0 +1,493 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using DotNetty.Buffers;
+using DotNetty.Common.Concurrency;
+using DotNetty.Transport.Channels;
+using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Transport;
+
+namespace PriceFeed.Server.Fanout;
+
+/// <summary>
+/// One client as the fan-out sees it: its bounded send queue, filled by the fan-out thread, and
+/// the drain that turns what is pending into <c>quotes</c> frames on the client's event loop.
+/// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> <see cref="Offer"/> runs on the fan-out thread only; everything else on
+/// the channel's event loop. They share the queues (single producer, single consumer, no lock)
+/// and two flags: a subscription's <c>Pending</c> and the session's drain request.</para>
+/// <para><b>Policies.</b> <c>conflate</c>: a subscription pends at most once; the drain reads the
+/// symbol's newest entry from the <see cref="LastValueCache"/>, so the newest update wins and the
+/// queue never holds more than the client's symbols. <c>drop</c>: every update goes into a
+/// <see cref="DroppingFifo"/> of <c>--queue-capacity</c> entries pointing into the
+/// <see cref="QuoteLog"/>; the oldest fall out. A throttled subscription always conflates
+/// (CONTRACT.md: "latest wins").</para>
+/// <para><b>Order.</b> The session remembers the last seq it sent per symbol and skips anything
+/// not newer, so a snapshot followed by live updates, re-subscriptions and lapped FIFOs all keep
+/// seq strictly increasing.</para>
+/// <para><b>Backpressure.</b> The drain writes while the channel is writable (the write buffer's
+/// high-water mark is small) and stops when it is not; the backlog stays in the queue where it
+/// still conflates or drops. A client that stays unwritable with updates pending for longer than
+/// the grace is closed with 4001.</para>
+/// </remarks>
+internal sealed class ClientSession : IRunnable
+{
+    /// <summary>64 KiB: a frame of about 600 quotes; bigger frames only delay the first quote in them.</summary>
+    public const int MaxFrameBytes = 64 * 1024;
+
+    private const int InitialFrameBytes = 4 * 1024;
+    private const int HeaderReserve = QuoteEncoder.MaxMessageHeaderBytes;
+
+    private readonly IChannelHandlerContext _context;
+    private readonly FanoutContext _fanout;
+    private readonly PendingQueue _pending;
+    private readonly DroppingFifo? _fifo;
+    private readonly List<SymbolSubscription> _deferred = [];
+    private readonly Dictionary<int, SymbolSubscription> _subscriptions = [];
+    private int _drainRequested;
+    private long _conflated;      // fan-out thread
+    private long _delivered;      // event loop
+    private long _dropped;        // event loop
+    private long _frames;         // event loop
+    private long _laggingSince;   // event loop; Stopwatch ticks, 0 when keeping up
+    private IScheduledTask? _throttleTimer;
+    private long _throttleTimerDue;
+    private IScheduledTask? _lagTimer;
+    private volatile bool _closed;
+
+    public ClientSession(IChannelHandlerContext context, FanoutContext fanout)
+    {
+        _context = context;
+        _fanout = fanout;
+        _pending = new PendingQueue(this);
+        if (fanout.Log is not null)
+        {
+            _fifo = new DroppingFifo(fanout.QueueCapacity);
+        }
+    }
+
+    public IChannel Channel => _context.Channel;
+
+    /// <summary>Guards the subscription set; held by the registry while it changes it. Never taken on the hot path.</summary>
+    public object SubscriptionLock => _subscriptions;
+
+    /// <summary>The client's subscriptions by symbol id. Read and changed only under <see cref="SubscriptionLock"/>.</summary>
+    public Dictionary<int, SymbolSubscription> Subscriptions => _subscriptions;
+
+    /// <summary>Subscriptions made by naming the symbol (what <c>max-symbols-per-client</c> bounds); under <see cref="SubscriptionLock"/>.</summary>
+    public int NamedSubscriptions { get; set; }
+
+    /// <summary>True while the client is subscribed to <c>*</c>; under <see cref="SubscriptionLock"/>.</summary>
+    public bool Wildcard { get; set; }
+
+    /// <summary>The throttle of the <c>*</c> subscription, given to symbols that appear later; under <see cref="SubscriptionLock"/>.</summary>
+    public long WildcardThrottleTicks { get; set; }
+
+    public long Conflated => Volatile.Read(ref _conflated);
+
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    public long Frames => Volatile.Read(ref _frames);
+
+    /// <summary>Updates waiting: conflation queue entries are not counted (they are at most the client's symbols).</summary>
+    public long QueuedInFifo => _fifo?.Count ?? 0;
+
+    public bool IsClosed => _closed;
+
+    /// <summary>
+    /// Offers the quote at ring <paramref name="sequence"/> to <paramref name="subscription"/>.
+    /// Fan-out thread only. Returns true when the session needs a drain scheduled (once per batch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Offer(SymbolSubscription subscription, long sequence)
+    {
+        if (_fifo is not null && subscription.ThrottleTicks == 0)
+        {
+            _fifo.Offer(sequence, subscription);
+        }
+        else if (Interlocked.Exchange(ref subscription.Pending, 1) == 0)
+        {
+            // A full fence on both sides (here and in the drain) makes the last-value cache write
+            // before it visible to a drain that clears Pending: no update is ever left behind.
+            _pending.Enqueue(subscription);
+        }
+        else
+        {
+            Volatile.Write(ref _conflated, _conflated + 1);
+            return false;
+        }
+
+        return Volatile.Read(ref _drainRequested) == 0 && Interlocked.CompareExchange(ref _drainRequested, 1, 0) == 0;
+    }
+
+    /// <summary>Asks the event loop to drain. Fan-out thread, at the end of a batch.</summary>
+    public void ScheduleDrain()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        try
+        {
+            _context.Executor.Execute(this);
+        }
+        catch (RejectedExecutionException)
+        {
+            // The event loop is shutting down with the server: nothing left to send to.
+        }
+    }
+
+    /// <inheritdoc cref="Drain"/>
+    void IRunnable.Run() => Drain();
+
+    /// <summary>Writes everything pending as <c>quotes</c> frames while the channel is writable, then flushes once. Event loop only.</summary>
+    public void Drain()
+    {
+        Volatile.Write(ref _drainRequested, 0);
+        if (_closed || !_context.Channel.Active)
+        {
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var writer = new FrameWriter(this);
+        var complete = DrainDeferred(ref writer, now) && DrainFifo(ref writer) && DrainPending(ref writer, now);
+        writer.Finish();
+
+        if (complete)
+        {
+            _laggingSince = 0;
+        }
+        else
+        {
+            StartLagging(now);
+        }
+    }
+
+    /// <summary>Writes a snapshot frame for <paramref name="subscriptions"/>: their latest quotes, newer than anything sent. Event loop only.</summary>
+    public void WriteSnapshot(IReadOnlyList<SymbolSubscription> subscriptions)
+    {
+        IByteBuffer? frame = null;
+        foreach (var subscription in subscriptions)
+        {
+            frame ??= NewFrame();
+            AppendFromCache(frame, subscription);
+        }
+
+        if (frame is not null && frame.WriterIndex > HeaderReserve)
+        {
+            Emit(frame, QuoteEncoder.TagSnapshot, flush: true);
+        }
+        else
+        {
+            frame?.Release();
+        }
+    }
+
+    /// <summary>Stops all sending; the registry has already removed the subscriptions. Event loop.</summary>
+    public void Close()
+    {
+        _closed = true;
+        _throttleTimer?.Cancel();
+        _lagTimer?.Cancel();
+    }
+
+    private bool DrainDeferred(ref FrameWriter writer, long now)
+    {
+        if (_deferred.Count == 0)
+        {
+            return true;
+        }
+
+        var nextDue = long.MaxValue;
+        for (var i = 0; i < _deferred.Count;)
+        {
+            var subscription = _deferred[i];
+            if (subscription.NextDueTicks > now && subscription.Active)
+            {
+                nextDue = Math.Min(nextDue, subscription.NextDueTicks);
+                i++;
+                continue;
+            }
+
+            if (!writer.CanWrite)
+            {
+                return false;
+            }
+
+            _deferred[i] = _deferred[^1];
+            _deferred.RemoveAt(_deferred.Count - 1);
+            subscription.Deferred = false;
+            SendLatest(ref writer, subscription, now);
+        }
+
+        if (nextDue != long.MaxValue)
+        {
+            ArmThrottleTimer(nextDue, now);
+        }
+
+        return true;
+    }
+
+    private bool DrainFifo(ref FrameWriter writer)
+    {
+        if (_fifo is null)
+        {
+            return true;
+        }
+
+        while (writer.CanWrite)
+        {
+            if (!_fifo.TryTake(out var sequence, out var subscription, out var dropped))
+            {
+                _dropped += dropped;
+                return true;
+            }
+
+            _dropped += dropped;
+            if (!subscription.Active)
+            {
+                continue;
+            }
+
+            var frame = writer.Frame;
+            var length = _fanout.Log!.CopyEntry(sequence, ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxEntryBytes), out var seq, out var publishTimeNs);
+            if (length == 0)
+            {
+                // Overwritten in the shared log before we got to it: this client was too far behind.
+                _dropped++;
+            }
+            else if (seq > subscription.LastSentSeq)
+            {
+                frame.SetWriterIndex(frame.WriterIndex + length);
+                subscription.LastSentSeq = seq;
+                writer.Added(publishTimeNs);
+            }
+        }
+
+        return _fifo.Count == 0;
+    }
+
+    private bool DrainPending(ref FrameWriter writer, long now)
+    {
+        while (true)
+        {
+            if (!writer.CanWrite)
+            {
+                // Maybe nothing is left; if something is, the writability change drains it.
+                return false;
+            }
+
+            if (!_pending.TryDequeue(out var subscription))
+            {
+                return true;
+            }
+
+            if (!subscription.Active)
+            {
+                Interlocked.Exchange(ref subscription.Pending, 0);
+                continue;
+            }
+
+            if (subscription.ThrottleTicks > 0 && subscription.NextDueTicks > now)
+            {
+                // Stays Pending: newer updates conflate into it until it is due (one timer per session, not per symbol).
+                subscription.Deferred = true;
+                _deferred.Add(subscription);
+                ArmThrottleTimer(subscription.NextDueTicks, now);
+                continue;
+            }
+
+            SendLatest(ref writer, subscription, now);
+        }
+    }
+
+    private void SendLatest(ref FrameWriter writer, SymbolSubscription subscription, long now)
+    {
+        // Clear Pending before reading the cache (with a full fence, paired with Offer's), so an
+        // update landing after the read pends again and is sent by the next drain.
+        Interlocked.Exchange(ref subscription.Pending, 0);
+        if (!subscription.Active)
+        {
+            return;
+        }
+
+        if (AppendFromCache(writer.Frame, subscription, out var publishTimeNs))
+        {
+            writer.Added(publishTimeNs);
+            if (subscription.ThrottleTicks > 0)
+            {
+                subscription.NextDueTicks = now + subscription.ThrottleTicks;
+            }
+        }
+    }
+
+    private bool AppendFromCache(IByteBuffer frame, SymbolSubscription subscription) =>
+        AppendFromCache(frame, subscription, out _);
+
+    private bool AppendFromCache(IByteBuffer frame, SymbolSubscription subscription, out long publishTimeNs)
+    {
+        var length = _fanout.Cache.CopyEntry(
+            subscription.SymbolId, ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxEntryBytes), out var seq, out publishTimeNs);
+        if (length == 0 || seq <= subscription.LastSentSeq)
+        {
+            return false;
+        }
+
+        frame.SetWriterIndex(frame.WriterIndex + length);
+        subscription.LastSentSeq = seq;
+        return true;
+    }
+
+    private IByteBuffer NewFrame()
+    {
+        var frame = _context.Allocator.Buffer(InitialFrameBytes);
+        frame.SetWriterIndex(HeaderReserve);
+        return frame;
+    }
+
+    /// <summary>Prepends the <c>ServerMessage</c> header in the reserved bytes and writes the frame.</summary>
+    private void Emit(IByteBuffer frame, byte tag, bool flush)
+    {
+        var bodyLength = frame.WriterIndex - HeaderReserve;
+        var start = HeaderReserve - QuoteEncoder.MessageHeaderLength(bodyLength);
+        frame.SetWriterIndex(start);
+        QuoteEncoder.WriteMessageHeader(ByteBuffers.WritableSpan(frame, HeaderReserve - start), tag, bodyLength);
+        frame.SetWriterIndex(HeaderReserve + bodyLength);
+        frame.SetReaderIndex(start);
+        _frames++;
+        _fanout.Metrics.FramesOut.Inc();
+        var message = WebSocketFrame.BinaryFrame(frame);
+        if (flush)
+        {
+            _context.WriteAndFlushAsync(message);
+        }
+        else
+        {
+            _context.WriteAsync(message);
+        }
+    }
+
+    private void ArmThrottleTimer(long dueTicks, long now)
+    {
+        if (_throttleTimer is not null && _throttleTimerDue <= dueTicks)
+        {
+            return;
+        }
+
+        _throttleTimer?.Cancel();
+        _throttleTimerDue = dueTicks;
+        var delay = Stopwatch.GetElapsedTime(now, dueTicks);
+        _throttleTimer = _context.Executor.Schedule(static s => ((ClientSession)s).OnThrottleTimer(), this, delay);
+    }
+
+    private void OnThrottleTimer()
+    {
+        _throttleTimer = null;
+        Drain();
+    }
+
+    private void StartLagging(long now)
+    {
+        if (_laggingSince != 0)
+        {
+            return;
+        }
+
+        _laggingSince = now;
+        _lagTimer?.Cancel();
+        _lagTimer = _context.Executor.Schedule(
+            static s => ((ClientSession)s).CheckLagging(), this, TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs));
+    }
+
+    private void CheckLagging()
+    {
+        _lagTimer = null;
+        if (_closed || _laggingSince == 0)
+        {
+            return;
+        }
+
+        var lagging = Stopwatch.GetElapsedTime(_laggingSince);
+        if (lagging.TotalMilliseconds >= _fanout.SlowConsumerGraceMs)
+        {
+            // CONTRACT.md: a client over its bound for longer than the grace is closed with 4001.
+            _fanout.Metrics.SlowConsumerCloses.Inc();
+            _fanout.Metrics.Closes.WithLabels("4001").Inc();
+            WebSocketProtocolHandler.InitiateClose(_context.Channel, WebSocketCloseStatus.SlowConsumer, "slow consumer");
+            Close();
+            return;
+        }
+
+        _lagTimer = _context.Executor.Schedule(
+            static s => ((ClientSession)s).CheckLagging(), this, TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs) - lagging);
+    }
+
+    /// <summary>Builds frames during one drain: starts one on demand, emits it at the size limit, flushes once at the end.</summary>
+    private struct FrameWriter
+    {
+        private readonly ClientSession _session;
+        private IByteBuffer? _frame;
+        private long _oldestPublishNs;
+        private bool _wrote;
+
+        public FrameWriter(ClientSession session) => _session = session;
+
+        /// <summary>The frame being filled, started if needed, with room for one more entry.</summary>
+        public IByteBuffer Frame
+        {
+            get
+            {
+                if (_frame is not null && _frame.WriterIndex >= MaxFrameBytes)
+                {
+                    EmitCurrent();
+                }
+
+                return _frame ??= _session.NewFrame();
+            }
+        }
+
+        /// <summary>False once the channel stopped being writable: leave the rest in the queues.</summary>
+        public readonly bool CanWrite => _session._context.Channel.IsWritable;
+
+        public void Added(long publishTimeNs)
+        {
+            if (_oldestPublishNs == 0)
+            {
+                _oldestPublishNs = publishTimeNs;
+            }
+
+            _session._delivered++;
+        }
+
+        public void Finish()
+        {
+            if (_frame is not null && _frame.WriterIndex > HeaderReserve)
+            {
+                EmitCurrent();
+            }
+            else
+            {
+                _frame?.Release();
+                _frame = null;
+            }
+
+            if (_wrote)
+            {
+                _session._context.Flush();
+            }
+        }
+
+        private void EmitCurrent()
+        {
+            _session._fanout.Metrics.ObservePublishToWrite(_oldestPublishNs);
+            _session.Emit(_frame!, QuoteEncoder.TagQuotes, flush: false);
+            _frame = null;
+            _oldestPublishNs = 0;
+            _wrote = true;
+        }
+    }
+}

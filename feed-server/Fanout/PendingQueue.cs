@@ -1,0 +1,81 @@
+namespace PriceFeed.Server.Fanout;
+
+/// <summary>
+/// The conflation queue of one client: subscriptions with an update pending, in the order they
+/// became pending. Intrusive (the subscriptions are the nodes), so enqueueing allocates nothing.
+/// </summary>
+/// <remarks>
+/// <para>Producer: the fan-out thread only (<see cref="Enqueue"/>). Consumer: the session's event
+/// loop only (<see cref="TryDequeue"/>). A subscription is in the queue at most once, which its
+/// <see cref="SymbolSubscription.Pending"/> flag ensures, so the queue never holds more entries than
+/// the client has subscriptions.</para>
+/// <para>The algorithm is Dmitry Vyukov's intrusive MPSC node queue: one atomic exchange per
+/// enqueue, none per dequeue, and a stub node so the consumer can always hand back the last real node.</para>
+/// </remarks>
+internal sealed class PendingQueue
+{
+    private readonly SymbolSubscription _stub;
+    private SymbolSubscription _head;  // producer side: last node enqueued
+    private SymbolSubscription _tail;  // consumer side: next node to look at
+
+    public PendingQueue(ClientSession owner)
+    {
+        _stub = new SymbolSubscription(owner, -1, 0, viaWildcard: false);
+        _head = _stub;
+        _tail = _stub;
+    }
+
+    /// <summary>Adds <paramref name="node"/> at the end. Fan-out thread only.</summary>
+    public void Enqueue(SymbolSubscription node)
+    {
+        node.Next = null;
+        var previous = Interlocked.Exchange(ref _head, node);
+        Volatile.Write(ref previous.Next, node);
+    }
+
+    /// <summary>Takes the oldest pending subscription; false when empty (or an enqueue is half done). Event loop only.</summary>
+    public bool TryDequeue(out SymbolSubscription node)
+    {
+        var tail = _tail;
+        var next = Volatile.Read(ref tail.Next);
+        if (tail == _stub)
+        {
+            if (next is null)
+            {
+                node = null!;
+                return false;
+            }
+
+            _tail = next;
+            tail = next;
+            next = Volatile.Read(ref next.Next);
+        }
+
+        if (next is not null)
+        {
+            _tail = next;
+            node = tail;
+            return true;
+        }
+
+        if (tail != Volatile.Read(ref _head))
+        {
+            // A producer swapped the head but has not linked it yet: come back on the next drain.
+            node = null!;
+            return false;
+        }
+
+        // The tail is the last real node: put the stub behind it so it can be handed out.
+        Enqueue(_stub);
+        next = Volatile.Read(ref tail.Next);
+        if (next is not null)
+        {
+            _tail = next;
+            node = tail;
+            return true;
+        }
+
+        node = null!;
+        return false;
+    }
+}

@@ -1,0 +1,88 @@
+namespace PriceFeed.Server.Fanout;
+
+/// <summary>Symbol id -> its subscriptions, read by the fan-out thread without a lock, changed copy-on-write.</summary>
+/// <remarks>
+/// <para>The fan-out thread reads a symbol's array with one volatile load per quote; a change
+/// (subscribe, unsubscribe, disconnect, a new symbol for <c>*</c> subscribers) builds a new
+/// array under <see cref="_lock"/> and swaps it in. Changes are rare next to quotes, so copying
+/// is the cheap side of the trade.</para>
+/// <para>Lock order: the registry's lock, then a session's <see cref="ClientSession.SubscriptionLock"/>.</para>
+/// </remarks>
+internal sealed class SubscriptionRegistry
+{
+    private readonly SymbolSubscription[][] _bySymbol;
+    private readonly List<ClientSession> _wildcardSessions = [];
+    private readonly Lock _lock = new();
+    private int _count;
+
+    public SubscriptionRegistry(int symbolCapacity)
+    {
+        _bySymbol = new SymbolSubscription[symbolCapacity][];
+        _bySymbol.AsSpan().Fill([]);
+    }
+
+    /// <summary>Subscriptions in the registry, all symbols together.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Clients subscribed to <c>*</c>.</summary>
+    public int WildcardCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _wildcardSessions.Count;
+            }
+        }
+    }
+
+    /// <summary>The symbol's subscriptions now. Fan-out thread; never null.</summary>
+    public SymbolSubscription[] Get(int symbolId) => Volatile.Read(ref _bySymbol[symbolId]);
+
+    /// <summary>Runs <paramref name="change"/> under the registry's lock: subscription changes are serialized.</summary>
+    public void Change(Action<Mutator> change)
+    {
+        lock (_lock)
+        {
+            change(new Mutator(this));
+        }
+    }
+
+    /// <summary>Changes allowed while the registry's lock is held.</summary>
+    public readonly struct Mutator
+    {
+        private readonly SubscriptionRegistry _registry;
+
+        internal Mutator(SubscriptionRegistry registry) => _registry = registry;
+
+        public IReadOnlyList<ClientSession> WildcardSessions => _registry._wildcardSessions;
+
+        public void Add(SymbolSubscription subscription)
+        {
+            ref var slot = ref _registry._bySymbol[subscription.SymbolId];
+            Volatile.Write(ref slot, [.. slot, subscription]);
+            _registry._count++;
+        }
+
+        public void Remove(SymbolSubscription subscription)
+        {
+            subscription.Active = false;
+            ref var slot = ref _registry._bySymbol[subscription.SymbolId];
+            var index = Array.IndexOf(slot, subscription);
+            if (index < 0)
+            {
+                return;
+            }
+
+            var next = new SymbolSubscription[slot.Length - 1];
+            slot.AsSpan(0, index).CopyTo(next);
+            slot.AsSpan(index + 1).CopyTo(next.AsSpan(index));
+            Volatile.Write(ref slot, next);
+            _registry._count--;
+        }
+
+        public void AddWildcard(ClientSession session) => _registry._wildcardSessions.Add(session);
+
+        public void RemoveWildcard(ClientSession session) => _registry._wildcardSessions.Remove(session);
+    }
+}
