@@ -25,7 +25,10 @@ internal sealed class FeedClient : IAsyncDisposable
     public bool IsJson { get; }
 
     /// <summary>Connects, offering <paramref name="subprotocol"/> when given (none: the server's default).</summary>
-    public static async Task<FeedClient> ConnectAsync(Uri uri, string? subprotocol = null, Action<ClientWebSocketOptions>? configure = null)
+    /// <param name="receiveBufferBytes">When set, the socket's kernel receive buffer: a small one makes a client that
+    /// stops reading push back on the server within milliseconds instead of after megabytes.</param>
+    public static async Task<FeedClient> ConnectAsync(
+        Uri uri, string? subprotocol = null, Action<ClientWebSocketOptions>? configure = null, int? receiveBufferBytes = null)
     {
         var socket = new ClientWebSocket();
         if (subprotocol is not null)
@@ -37,7 +40,27 @@ internal sealed class FeedClient : IAsyncDisposable
         try
         {
             using var deadline = Eventually.Deadline();
-            await socket.ConnectAsync(uri, deadline.Token);
+            if (receiveBufferBytes is { } bytes)
+            {
+                using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+                {
+                    ConnectCallback = async (context, token) =>
+                    {
+                        var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+                        {
+                            ReceiveBufferSize = bytes,
+                            NoDelay = true,
+                        };
+                        await tcp.ConnectAsync(context.DnsEndPoint, token);
+                        return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+                    },
+                });
+                await socket.ConnectAsync(uri, invoker, deadline.Token);
+            }
+            else
+            {
+                await socket.ConnectAsync(uri, deadline.Token);
+            }
         }
         catch
         {
@@ -49,9 +72,10 @@ internal sealed class FeedClient : IAsyncDisposable
     }
 
     /// <summary>Connects and reads the <c>hello</c> the server sends first.</summary>
-    public static async Task<(FeedClient Client, Hello Hello)> ConnectAndReadHelloAsync(Uri uri, string? subprotocol = null)
+    public static async Task<(FeedClient Client, Hello Hello)> ConnectAndReadHelloAsync(
+        Uri uri, string? subprotocol = null, int? receiveBufferBytes = null)
     {
-        var client = await ConnectAsync(uri, subprotocol);
+        var client = await ConnectAsync(uri, subprotocol, receiveBufferBytes: receiveBufferBytes);
         try
         {
             var first = await client.ReceiveAsync();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Sources;
 
 namespace PriceFeed.Tests.Integration;
 
@@ -56,10 +57,11 @@ internal sealed class TestServer : IAsyncDisposable
     public HttpClient HttpClient => _httpClient.Value;
 
     /// <summary>Starts a server with <see cref="DefaultOptions"/>, changed by <paramref name="configure"/> if given.</summary>
-    public static async Task<TestServer> StartAsync(Func<FeedServerOptions, FeedServerOptions>? configure = null)
+    public static async Task<TestServer> StartAsync(
+        Func<FeedServerOptions, FeedServerOptions>? configure = null, QuoteSourceFactory? source = null)
     {
         var options = configure is null ? DefaultOptions : configure(DefaultOptions);
-        var server = new FeedServer(options, NullLoggerFactory.Instance);
+        var server = new FeedServer(options, NullLoggerFactory.Instance, source);
         try
         {
             await server.StartAsync();
