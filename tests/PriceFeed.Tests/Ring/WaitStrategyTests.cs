@@ -48,7 +48,7 @@ public abstract class WaitStrategyTests
     [Fact]
     public void DeliversEveryEventInOrderThroughARingOfFourSlots()
     {
-        const int Events = 200_000;
+        const int Events = 100_000;
         var ring = new RingBuffer<LongEvent>(4, CreateWaitStrategy());
         var handler = new ChecksumHandler();
         var processor = Attach(ring, handler);
