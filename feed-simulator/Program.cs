@@ -30,7 +30,7 @@ internal static class Program
 
         if (commandLine.ShowHelp)
         {
-            await Console.Out.WriteAsync(SimulatorCommandLine.Usage);
+            await Console.Out.WriteLineAsync(SimulatorCommandLine.Usage);
             return ExitDone;
         }
 
