@@ -38,6 +38,7 @@ public sealed class QuoteSimulator : IDisposable
     private const long SpinBelowNs = 20_000;
 
     private const long NanosecondsPerSecond = 1_000_000_000;
+    private const long NanosecondsPerTick = NanosecondsPerSecond / TimeSpan.TicksPerSecond;
 
     private const int Created = 0;
     private const int Running = 1;
@@ -93,7 +94,7 @@ public sealed class QuoteSimulator : IDisposable
         Universe = universe;
         _generator = new QuoteGenerator(universe, Seed);
         _plan = new PacingPlan(options);
-        _durationNs = options.Duration is { } duration ? duration.Ticks * (NanosecondsPerSecond / TimeSpan.TicksPerSecond) : long.MaxValue;
+        _durationNs = ToNanoseconds(options.Duration);
         _sink = sink;
         _thread = new Thread(Run) { IsBackground = true, Name = "PriceFeed quote simulator" };
     }
@@ -273,6 +274,10 @@ public sealed class QuoteSimulator : IDisposable
             }
         }
     }
+
+    // No duration, or one past what a long holds in ns (292 years), is the same: run until stopped.
+    private static long ToNanoseconds(TimeSpan? duration) =>
+        duration is { } d && d.Ticks <= long.MaxValue / NanosecondsPerTick ? d.Ticks * NanosecondsPerTick : long.MaxValue;
 
     private static long ElapsedNs(long startTimestamp) =>
         (long)((Stopwatch.GetTimestamp() - startTimestamp) * s_nanosecondsPerTimestampTick);
