@@ -62,6 +62,27 @@ public sealed class QuoteSimulatorTests
     }
 
     [Fact]
+    public async Task PacingSlackBatchesQuotesWithoutMovingTheirTimes()
+    {
+        var batches = 0;
+        var sink = new RecordingQuoteSink { BeforeBatch = _ => batches++ };
+        using var simulator = new QuoteSimulator(
+            new SimulatorOptions { Rate = 10_000, Duration = TimeSpan.FromMilliseconds(500), PacingSlack = TimeSpan.FromMilliseconds(5), Seed = 1 },
+            sink);
+
+        simulator.Start();
+        await simulator.Completion.WaitAsync(s_timeout);
+
+        // Sleeping up to ~5 ms between batches: tens of quotes per batch instead of one or two.
+        Assert.Equal(5_000, sink.Count);
+        Assert.True(sink.Count / (double)batches >= 10, $"{batches} batches for {sink.Count} quotes");
+        for (var i = 0; i < sink.Count; i++)
+        {
+            Assert.Equal(simulator.StartUnixNs + (i * 100_000L), sink.Quotes[i].SourceTimeNs);
+        }
+    }
+
+    [Fact]
     public async Task DurationStopsTheRunAfterThePlannedQuotes()
     {
         var sink = new RecordingQuoteSink();

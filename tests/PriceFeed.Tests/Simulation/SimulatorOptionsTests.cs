@@ -85,6 +85,16 @@ public sealed class SimulatorOptionsTests
             error);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(101)]
+    public void RejectsPacingSlackOutsideLimits(int milliseconds)
+    {
+        var error = Assert.Single(new SimulatorOptions { PacingSlack = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
+
+        Assert.Equal($"--pacing-slack-ms must be between 0 and 100 ms (got {milliseconds}).", error);
+    }
+
     [Fact]
     public void IgnoresBurstTimingWhenThereAreNoBursts()
     {
