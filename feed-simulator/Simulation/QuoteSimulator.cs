@@ -11,9 +11,10 @@ namespace PriceFeed.Simulation;
 /// <para>Pacing: the loop reads the clock, makes every quote whose planned time has come (up to
 /// <see cref="MaxBatchSize"/> per batch), publishes them, and repeats; when none is due it waits
 /// for the next one: it sleeps when that is more than about 2 ms away, yields, then spins when
-/// it is close (<see cref="SimulatorOptions.PacingSlack"/> trades that punctuality for CPU). A quote's <see cref="SimulatedQuote.SourceTimeNs"/> is its planned time, never the
-/// time the loop got to it: after a stall (a slow sink, a GC pause) the loop catches up in full
-/// batches of quotes that keep their planned times.</para>
+/// it is close (<see cref="SimulatorOptions.PacingSlack"/> trades that punctuality for CPU).
+/// A quote's <see cref="SimulatedQuote.SourceTimeNs"/> is its planned time, never the time the
+/// loop got to it: after a stall (a slow sink, a GC pause) the loop catches up in full batches
+/// of quotes that keep their planned times.</para>
 /// <para>Determinism: the same options and seed give the same quotes (instrument, seq, prices,
 /// sizes, volume) and the same offsets of <see cref="SimulatedQuote.SourceTimeNs"/> from
 /// <see cref="StartUnixNs"/>.</para>
@@ -52,6 +53,8 @@ public sealed class QuoteSimulator : IDisposable
     private readonly long _durationNs;
     private readonly long _slackNs;
     private readonly SimulatedQuote[] _batch = new SimulatedQuote[MaxBatchSize];
+    // Never disposed: it is not handed out as a WaitHandle, so it holds no kernel object, and
+    // keeping it alive lets Stop be called safely after Dispose or from the sink.
     private readonly ManualResetEventSlim _stopRequested = new(initialState: false);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
