@@ -50,7 +50,7 @@ internal sealed class ConsoleReport(TextWriter error, QuoteSimulator simulator, 
         var achieved = quotes / elapsed.TotalSeconds;
         var batches = counter.Batches;
         error.WriteLine(Invariant(
-            $"total {quotes:N0} quotes in {elapsed.TotalSeconds:F4} s: {achieved:N1} quotes/s, asked {options.Rate:N0} ({achieved / options.Rate:P2}{(options.HasBursts ? ", bursts on top" : "")})"));
+            $"total {quotes:N0} quotes in {elapsed.TotalSeconds:F4} s: {achieved:N1} quotes/s, asked {options.MeanRate:N0}{(options.HasBursts ? " on average with bursts" : "")} ({achieved / options.MeanRate:P2})"));
         error.WriteLine(Invariant(
             $"symbols {options.Symbols:N0}, seed {simulator.Seed}, batches {batches:N0} (mean {(batches == 0 ? 0 : (double)quotes / batches):F1} quotes)"));
     }

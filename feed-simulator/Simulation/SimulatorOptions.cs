@@ -56,6 +56,11 @@ public sealed class SimulatorOptions
     /// <summary>True when bursts are configured (<see cref="BurstFactor"/> above 1).</summary>
     public bool HasBursts => BurstFactor > 1;
 
+    /// <summary>The mean rate over whole burst cycles: <see cref="Rate"/> plus what the bursts add.</summary>
+    public double MeanRate => HasBursts
+        ? Rate * (1 + ((BurstFactor - 1) * BurstLength.TotalSeconds / BurstInterval.TotalSeconds))
+        : Rate;
+
     /// <summary>Checks every option; returns one message per invalid option, none when all are valid.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -96,6 +96,21 @@ public sealed class SimulatorOptionsTests
     }
 
     [Fact]
+    public void MeanRateIncludesWhatBurstsAdd()
+    {
+        var options = new SimulatorOptions
+        {
+            Rate = 100_000,
+            BurstFactor = 10,
+            BurstInterval = TimeSpan.FromSeconds(1),
+            BurstLength = TimeSpan.FromMilliseconds(200),
+        };
+
+        Assert.Equal(280_000, options.MeanRate, precision: 6);
+        Assert.Equal(100_000, new SimulatorOptions { Rate = 100_000 }.MeanRate);
+    }
+
+    [Fact]
     public void IgnoresBurstTimingWhenThereAreNoBursts()
     {
         Assert.Empty(new SimulatorOptions { BurstLength = TimeSpan.Zero }.Validate());
