@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using PriceFeed.Simulation;
 using PriceFeed.Simulator.Sinks;
@@ -53,12 +52,11 @@ internal static class Program
 
         var report = new ConsoleReport(Console.Error, simulator, options, counter);
         report.Plan();
-        var stopwatch = Stopwatch.StartNew();
         simulator.Start();
         while (!simulator.Completion.IsCompleted)
         {
             await Task.WhenAny(simulator.Completion, Task.Delay(s_progressInterval));
-            report.Progress(stopwatch.Elapsed);
+            report.Progress();
         }
 
         report.Summary();
