@@ -18,10 +18,13 @@ public sealed class QuoteSimulatorTests
         simulator.Start();
         await simulator.Completion.WaitAsync(s_timeout);
 
-        // Measured on arrival at the sink, first to last quote: what a consumer sees, without thread start-up.
+        // Measured on arrival at the sink, what a consumer sees: from the median arrival of the first
+        // tenth of the quotes to that of the last tenth. Medians, so that one scheduling hiccup of a
+        // loaded machine at either end does not decide the figure; a pacer that falls behind still shows.
         Assert.Equal(2 * rate, sink.Count);
-        var seconds = (sink.ArrivalNs[^1] - sink.ArrivalNs[0]) / 1e9;
-        var achieved = (sink.Count - 1) / seconds;
+        var tenth = sink.Count / 10;
+        var seconds = (MedianArrivalNs(sink, sink.Count - tenth, tenth) - MedianArrivalNs(sink, 0, tenth)) / 1e9;
+        var achieved = (sink.Count - tenth) / seconds;
         Assert.InRange(achieved / rate, 0.98, 1.02);
         Assert.InRange(simulator.QuotesPerSecond / rate, 0.9, 1.1);
         Assert.InRange(simulator.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.25));
@@ -55,10 +58,13 @@ public sealed class QuoteSimulatorTests
             Assert.Equal(simulator.StartUnixNs + (i * 100_000L), sink.Quotes[i].SourceTimeNs);
         }
 
-        // The stall did happen (quotes arrived up to ~200 ms after their time) and the loop caught up.
+        // The stall did happen (quotes arrived up to ~200 ms after their time), the loop caught up
+        // in full batches, and it was back on time well before the end (a loose bound: a loaded
+        // machine can hold the thread back by tens of ms).
         var lateness = sink.Quotes.Select((q, i) => sink.ArrivalNs[i] - q.SourceTimeNs).ToArray();
         Assert.True(lateness.Max() >= 150_000_000, $"the most late quote was only {lateness.Max() / 1e6} ms late");
-        Assert.True(lateness[^1] < 50_000_000, $"the last quote was still {lateness[^1] / 1e6} ms late");
+        Assert.Contains(QuoteSimulator.MaxBatchSize, sink.BatchSizes);
+        Assert.True(lateness[^1] < 150_000_000, $"the last quote was still {lateness[^1] / 1e6} ms late");
     }
 
     [Fact]
@@ -168,13 +174,16 @@ public sealed class QuoteSimulatorTests
         Assert.Equal(1_000, Planned(500, 600));
         Assert.Equal(3_600, sink.Count);
 
-        // And the quotes really arrived faster during the bursts. The bound is wide because arrival
-        // times smear on a loaded machine; the planned counts above are the exact check.
-        int Arrived(long fromMs, long toMs) =>
-            sink.ArrivalNs.Count(t => t >= start + (fromMs * 1_000_000) && t < start + (toMs * 1_000_000));
-        var burstPerMs = (Arrived(510, 590) + Arrived(10, 90)) / 160.0;
-        var calmPerMs = (Arrived(150, 450) + Arrived(650, 950)) / 600.0;
-        Assert.InRange(burstPerMs / calmPerMs, 2.5, 7.5);
+        // And the bursts went out when planned: had the loop not kept up with five times the rate,
+        // lateness would pile up through each burst. Median, so a scheduling hiccup does not decide it.
+        var burstLateness = sink.Quotes
+            .Select((q, i) => (Offset: q.SourceTimeNs - start, Late: sink.ArrivalNs[i] - q.SourceTimeNs))
+            .Where(x => x.Offset % 500_000_000 < 100_000_000)
+            .Select(x => x.Late)
+            .Order()
+            .ToArray();
+        Assert.Equal(2_000, burstLateness.Length);
+        Assert.True(burstLateness[burstLateness.Length / 2] < 20_000_000, $"burst quotes went out a median {burstLateness[burstLateness.Length / 2] / 1e6} ms late");
     }
 
     [Fact]
@@ -237,6 +246,9 @@ public sealed class QuoteSimulatorTests
         // Times differ from run to run by the start only: compare offsets from it.
         return [.. sink.Quotes.Select(q => q with { SourceTimeNs = q.SourceTimeNs - simulator.StartUnixNs })];
     }
+
+    private static long MedianArrivalNs(RecordingQuoteSink sink, int from, int count) =>
+        sink.ArrivalNs.Skip(from).Take(count).Order().ElementAt(count / 2);
 
     private static async Task WaitUntil(Func<bool> condition)
     {
