@@ -48,21 +48,12 @@ internal sealed class FeedClient : IAsyncDisposable
         return new FeedClient(socket, subprotocol == WebSocketSubprotocols.JsonV1);
     }
 
-    /// <summary>Connects and reads the <c>hello</c> the server sends first.</summary>
-    public static async Task<(FeedClient Client, Hello Hello)> ConnectAndReadHelloAsync(Uri uri, string? subprotocol = null)
+    /// <summary>Reads the <c>hello</c> the server sends first.</summary>
+    public async Task<Hello> ReadHelloAsync()
     {
-        var client = await ConnectAsync(uri, subprotocol);
-        try
-        {
-            var first = await client.ReceiveAsync();
-            Assert.Equal(ServerMessage.BodyOneofCase.Hello, first.BodyCase);
-            return (client, first.Hello);
-        }
-        catch
-        {
-            await client.DisposeAsync();
-            throw;
-        }
+        var first = await ReceiveAsync();
+        Assert.Equal(ServerMessage.BodyOneofCase.Hello, first.BodyCase);
+        return first.Hello;
     }
 
     /// <summary>Receives one whole message; on a Close from the server returns type Close and an empty payload.</summary>
