@@ -10,9 +10,10 @@ public sealed class HeartbeatTests
 {
     private const int IntervalMs = 300;
 
-    /// <summary>Longer for the client that must stay: DotNetty 0.7.6 on this runtime sometimes holds a flushed ping
-    /// back for hundreds of milliseconds (seen: 300-700 ms under load), which at 300 ms drops an answering client.</summary>
-    private const int AnsweredIntervalMs = 1_000;
+    /// <summary>Longer for the client that must stay. With server and client in one test process on a loaded
+    /// machine, a ping has been seen to reach the client 300-900 ms late, which at 300 ms drops an answering
+    /// client; against the server as its own process, clients answering 300 ms pings stayed up.</summary>
+    private const int AnsweredIntervalMs = 1_500;
 
     [Fact]
     public async Task SilentClientReceivesPingsAndIsDisconnectedAfterAboutTwoIntervals()
@@ -57,7 +58,7 @@ public sealed class HeartbeatTests
         }
 
         // The silent one is gone; give the good one several intervals in all, watching that nothing closes it.
-        await Eventually.UntilAsync(() => pending.IsCompleted || connected.ElapsedMilliseconds > 4 * AnsweredIntervalMs, "four heartbeat intervals pass");
+        await Eventually.UntilAsync(() => pending.IsCompleted || connected.ElapsedMilliseconds > 3 * AnsweredIntervalMs, "three heartbeat intervals pass");
         Assert.False(pending.IsCompleted, $"the good client was closed early ({(int?)good.Socket.CloseStatus}, {pending.Exception?.Message})");
         Assert.Equal(WebSocketState.Open, good.Socket.State);
         Assert.Equal(1, server.Server.Connections.Open);
