@@ -12,11 +12,15 @@ internal static class Eventually
 
     /// <summary>Returns once <paramref name="condition"/> holds; fails the test naming <paramref name="what"/> if it
     /// does not within <paramref name="timeout"/> (default <see cref="DefaultTimeout"/>).</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that asks the server.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultTimeout;
         var stopwatch = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             if (stopwatch.Elapsed > limit)
             {

@@ -78,15 +78,21 @@ internal sealed class FeedClient : IAsyncDisposable
         var client = await ConnectAsync(uri, subprotocol, receiveBufferBytes: receiveBufferBytes);
         try
         {
-            var first = await client.ReceiveAsync();
-            Assert.Equal(ServerMessage.BodyOneofCase.Hello, first.BodyCase);
-            return (client, first.Hello);
+            return (client, await client.ReadHelloAsync());
         }
         catch
         {
             await client.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Reads the <c>hello</c> the server sends first.</summary>
+    public async Task<Hello> ReadHelloAsync()
+    {
+        var first = await ReceiveAsync();
+        Assert.Equal(ServerMessage.BodyOneofCase.Hello, first.BodyCase);
+        return first.Hello;
     }
 
     /// <summary>Receives one whole message; on a Close from the server returns type Close and an empty payload.</summary>
