@@ -146,6 +146,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
                 Rate = options.Rate,
                 Duration = options.Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 Seed = options.Seed is { } seed ? unchecked((ulong)seed) : null,
+                PacingSlack = TimeSpan.FromMilliseconds(options.PacingSlackMs),
             },
             symbols,
             ring,
