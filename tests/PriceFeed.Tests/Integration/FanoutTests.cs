@@ -191,8 +191,14 @@ public sealed class FanoutTests
         await ReadUntilAsync(
             client, tracker, () => server.Server.Subscriptions.Totals().Dropped > 0 && tracker.Quotes > 1_000, "updates are dropped and the client reads on");
 
-        // Every quote that did arrive kept its order (QuoteTracker checks each one).
+        // Every quote that did arrive kept its order (QuoteTracker checks each one), and the counts are exported.
         Assert.True(tracker.Quotes > 1_000);
+        var metrics = await server.HttpClient.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Matches(@"pricefeed_quotes_dropped_total [1-9]", metrics);
+        using var clients = System.Text.Json.JsonDocument.Parse(await server.HttpClient.GetStringAsync(new Uri("/api/clients", UriKind.Relative)));
+        var client0 = Assert.Single(clients.RootElement.EnumerateArray());
+        Assert.True(client0.GetProperty("dropped").GetInt64() > 0);
+        Assert.Equal(symbols.Length, client0.GetProperty("subscriptions").GetInt32());
     }
 
     [Fact]
