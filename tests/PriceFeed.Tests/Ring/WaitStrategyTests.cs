@@ -13,7 +13,7 @@ public abstract class WaitStrategyTests
     [Fact]
     public void DeliversMillionsOfEventsWithTheExactSumAndOrder()
     {
-        const int Events = 4_000_000;
+        const int Events = 2_000_000;
         var ring = new RingBuffer<LongEvent>(1024, CreateWaitStrategy());
         var handler = new ChecksumHandler();
         var processor = Attach(ring, handler);
@@ -48,7 +48,7 @@ public abstract class WaitStrategyTests
     [Fact]
     public void DeliversEveryEventInOrderThroughARingOfFourSlots()
     {
-        const int Events = 100_000;
+        const int Events = 50_000;
         var ring = new RingBuffer<LongEvent>(4, CreateWaitStrategy());
         var handler = new ChecksumHandler();
         var processor = Attach(ring, handler);
