@@ -33,14 +33,15 @@ const pageErrors = [];
 
 // ---- helpers -------------------------------------------------------------------------------
 
-const control = (() => {
-  const lines = controlled ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : null;
-  return async (command) => {
-    process.stdout.write(`pricefeed-control ${command}\n`);
-    const { value } = await lines.next();
-    assert.equal(value?.trim(), 'ok', `the controller did not confirm '${command}'`);
-  };
-})();
+// The controller's answers, one line each; closed at the end so that stdin does not keep node alive.
+const controllerInput = controlled ? createInterface({ input: process.stdin }) : null;
+const controllerLines = controllerInput?.[Symbol.asyncIterator]();
+
+async function control(command) {
+  process.stdout.write(`pricefeed-control ${command}\n`);
+  const { value } = await controllerLines.next();
+  assert.equal(value?.trim(), 'ok', `the controller did not confirm '${command}'`);
+}
 
 /** Polls fn in the page until it returns a truthy value; waits, never sleeps blindly. */
 async function until(what, fn, arg, timeout = 15000) {
@@ -95,6 +96,8 @@ before(async () => {
 });
 
 after(async () => {
+  controllerInput?.close();
+  process.stdin.destroy();
   await browser?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });

@@ -13,10 +13,11 @@ internal sealed class LocalFeedServer : IAsyncDisposable
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Server.Port}/ws");
 
     /// <summary>Starts a server; <paramref name="options"/> defaults to 20 symbols at 2,000 quotes a second.</summary>
-    public static async Task<LocalFeedServer> StartAsync(FeedServerOptions? options = null)
+    /// <param name="port">0: any free port; a given one to start again where a stopped server was.</param>
+    public static async Task<LocalFeedServer> StartAsync(FeedServerOptions? options = null, int port = 0)
     {
         options ??= new FeedServerOptions { Symbols = 20, Rate = 2_000, Seed = 6 };
-        var server = new FeedServer(options with { Host = "127.0.0.1", Port = 0 }, NullLoggerFactory.Instance);
+        var server = new FeedServer(options with { Host = "127.0.0.1", Port = port }, NullLoggerFactory.Instance);
         await server.StartAsync();
         return new LocalFeedServer(server);
     }
