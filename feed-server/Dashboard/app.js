@@ -2,8 +2,9 @@
 // repainted once per animation frame. No framework and no build step: the server embeds this file.
 //
 // The flow: messages arrive -> the latest quote per symbol waits in `pending` -> once per frame,
-// each waiting quote updates its row's cells in place. However fast quotes come, the page does
-// one batch of DOM writes per frame, and a row's nodes are made once and reused.
+// each waiting quote updates its row's data, and the rows on screen repaint their cells in place.
+// However fast quotes come, the page does one batch of DOM writes per frame, only for what can be
+// seen (500 rows do not fit on a screen), and a row's nodes are made once and reused.
 'use strict';
 
 (() => {
@@ -13,7 +14,7 @@
   const DEFAULT_SYMBOLS = 25;        // first visit: the first symbols the server lists
   const SPARK_POINTS = 60;           // last prices kept per row for its sparkline
   const SPARK_REDRAW_MS = 250;       // a sparkline redraws at most 4 times a second
-  const FLASH_MS = 450;              // how long a moved cell stays green or red
+  const FLASH_MS = 350;              // how long a moved cell stays green or red, then fades
   const STATS_WINDOW_MS = 5000;      // latency percentiles and skipped updates over the last 5 s
   const LATENCY_SAMPLES = 1 << 15;   // ring of (arrival time, latency) pairs: 32768 covers 5 s at 6,500 quotes/s
   const BACKOFF_FIRST_MS = 500;
@@ -76,6 +77,8 @@
     constructor(symbol) {
       this.symbol = symbol;
       this.first = NaN;            // first last price seen: the base of change and change %
+      this.quote = null;           // the latest quote taken, painted or not
+      this.dirty = false;          // the cells do not show `quote` yet
       this.values = {};
       this.spark = new Float64Array(SPARK_POINTS);
       this.sparkCount = 0;
@@ -123,26 +126,12 @@
       this.tr = tr;
     }
 
-    /** Paints one quote: text of the cells that changed, a flash on those that moved. */
-    paint(q, now) {
-      const bid = num(q.bid);
-      const ask = num(q.ask);
+    /** Takes a quote as the row's latest: data only, no DOM, so rows off screen cost next to nothing. */
+    take(q) {
       const last = num(q.last);
       if (Number.isNaN(this.first) && last > 0) {
         this.first = last;
       }
-
-      const change = last - this.first;
-      this.set('bid', bid, fmtPrice(bid), now);
-      this.set('ask', ask, fmtPrice(ask), now);
-      this.set('spread', ask - bid, fmtPrice(ask - bid, bid), now, false);
-      this.set('last', last, fmtPrice(last), now);
-      this.set('chg', change, Number.isFinite(change) ? signed2.format(change) : '–', now, false, true);
-      const pct = (change / this.first) * 100;
-      this.set('chgPct', pct, Number.isFinite(pct) ? `${percent.format(pct)}%` : '–', now, false, true);
-      this.set('bidSize', num(q.bidSize), fmtSize(num(q.bidSize)), now, false);
-      this.set('askSize', num(q.askSize), fmtSize(num(q.askSize)), now, false);
-      this.set('volume', num(q.volume), fmtSize(num(q.volume)), now, false);
 
       if (last > 0 && this.spark[(this.sparkNext + SPARK_POINTS - 1) % SPARK_POINTS] !== last) {
         this.spark[this.sparkNext] = last;
@@ -150,6 +139,34 @@
         this.sparkCount = Math.min(this.sparkCount + 1, SPARK_POINTS);
         this.sparkDirty = true;
       }
+
+      this.quote = q;
+      this.dirty = true;
+    }
+
+    /** Shows the latest quote: text of the cells that changed, and a flash on those that moved if `flash`. */
+    render(now, flash) {
+      if (!this.dirty) {
+        return;
+      }
+
+      this.dirty = false;
+      this.tr.classList.remove('stale');
+      const q = this.quote;
+      const bid = num(q.bid);
+      const ask = num(q.ask);
+      const last = num(q.last);
+      const change = last - this.first;
+      this.set('bid', bid, fmtPrice(bid), now, flash);
+      this.set('ask', ask, fmtPrice(ask), now, flash);
+      this.set('spread', ask - bid, fmtPrice(ask - bid, bid), now, false);
+      this.set('last', last, fmtPrice(last), now, flash);
+      this.set('chg', change, Number.isFinite(change) ? signed2.format(change) : '–', now, false, true);
+      const pct = (change / this.first) * 100;
+      this.set('chgPct', pct, Number.isFinite(pct) ? `${percent.format(pct)}%` : '–', now, false, true);
+      this.set('bidSize', num(q.bidSize), fmtSize(num(q.bidSize)), now, false);
+      this.set('askSize', num(q.askSize), fmtSize(num(q.askSize)), now, false);
+      this.set('volume', num(q.volume), fmtSize(num(q.volume)), now, false);
     }
 
     set(name, value, text, now, flash = true, signColored = false) {
@@ -220,6 +237,26 @@
     }
   }
 
+  // Rows on screen (or about to be): the only ones whose cells and sparklines are repainted.
+  const onScreen = new Set();
+  const visibility = new IntersectionObserver((entries) => {
+    const now = performance.now();
+    for (const entry of entries) {
+      const row = rows.get(entry.target.dataset.symbol);
+      if (!row) continue;
+      if (entry.isIntersecting) {
+        onScreen.add(row);
+        // Coming into view: show the latest at once, without flashing what changed while hidden.
+        row.render(now, false);
+        row.sparkDrawnAt = 0;
+      } else {
+        onScreen.delete(row);
+      }
+    }
+
+    requestPaint();
+  }, { root: document.querySelector('.board-wrap'), rootMargin: '200px 0px' });
+
   // A moved cell turns green or red at once and fades back (CSS transition) when the class goes.
   const flashing = new Map();      // cell -> time its flash ends
   function flashCell(cell, direction, now) {
@@ -250,16 +287,13 @@
     frameRequested = false;
     const now = performance.now();
     for (const [symbol, quote] of pending) {
-      const row = rows.get(symbol);
-      if (row) {
-        row.paint(quote, now);
-        row.tr.classList.remove('stale');
-      }
+      rows.get(symbol)?.take(quote);
     }
 
     pending.clear();
     let sparksWaiting = false;
-    for (const row of rows.values()) {
+    for (const row of onScreen) {
+      row.render(now, true);
       sparksWaiting = row.drawSpark(now) || sparksWaiting;
     }
 
@@ -307,7 +341,8 @@
     const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     attempt++;
     reconnectAt = Date.now() + delay;
-    const why = event.code === 1000 || event.code === 1001 ? 'server went away' : `closed (${event.code || 'no code'})`;
+    // 1006: no close frame at all (refused, or the network dropped); 1001: the server is shutting down.
+    const why = event.code === 1006 ? 'server unreachable' : event.code === 1001 ? 'server went away' : `closed with ${event.code}`;
     setState('reconnecting', `Disconnected: ${why}`);
     showBanner('warn', () => `Connection lost (${why}). Reconnecting in ${Math.max(0, (reconnectAt - Date.now()) / 1000).toFixed(1)} s — attempt ${attempt}`);
     setTimeout(connect, delay);
@@ -458,6 +493,7 @@
         const row = new Row(symbol);
         rows.set(symbol, row);
         dom.rows.append(row.tr);
+        visibility.observe(row.tr);
         added.push(symbol);
       }
     }
@@ -471,6 +507,8 @@
     const row = rows.get(symbol);
     if (!row) return;
     const next = row.tr.nextElementSibling || row.tr.previousElementSibling;
+    visibility.unobserve(row.tr);
+    onScreen.delete(row);
     row.tr.remove();
     rows.delete(symbol);
     pending.delete(symbol);
@@ -482,6 +520,8 @@
 
   function clearBoard() {
     unsubscribe([...rows.keys()]);
+    visibility.disconnect();
+    onScreen.clear();
     rows.clear();
     pending.clear();
     lastSeq.clear();
