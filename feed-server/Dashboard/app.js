@@ -162,7 +162,8 @@
       this.set('spread', ask - bid, fmtPrice(ask - bid, bid), now, false);
       this.set('last', last, fmtPrice(last), now, flash);
       this.set('chg', change, Number.isFinite(change) ? signed2.format(change) : '–', now, false, true);
-      const pct = (change / this.first) * 100;
+      // Rounded as shown, so a cell reading 0.00% is not coloured as a move.
+      const pct = Math.round((change / this.first) * 10000) / 100;
       this.set('chgPct', pct, Number.isFinite(pct) ? `${percent.format(pct)}%` : '–', now, false, true);
       this.set('bidSize', num(q.bidSize), fmtSize(num(q.bidSize)), now, false);
       this.set('askSize', num(q.askSize), fmtSize(num(q.askSize)), now, false);
