@@ -26,7 +26,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly QuoteFanoutHandler _fanout;
     private readonly SimulatorQuoteSource _source;
     private readonly FeedTransport _transport;
-    private readonly QuoteLog? _log;
     private readonly ProtobufQuoteFrames _protobufFrames;
     private readonly JsonQuoteFrames _jsonFrames;
     private readonly long _startTicks = Environment.TickCount64;
@@ -48,7 +47,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         // The drop policy's FIFOs point into a log of recent quotes: four rings' worth covers a client's
         // whole queue even when it subscribes to a small part of the market.
         var log = options.Policy == "drop" ? new QuoteLog(Math.Max(options.RingSize * 4, 1 << 16)) : null;
-        _log = log;
         FanoutContext = new FanoutContext(Cache, log, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
         _protobufFrames = new ProtobufQuoteFrames(Cache, log);
         _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);
@@ -167,7 +165,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         {
             // Room for JSON entries is made when the first JSON client connects, before it can subscribe.
             Cache.EnableJson();
-            _log?.EnableJson();
+            FanoutContext.Log?.EnableJson();
             format = _jsonFrames;
         }
 
