@@ -560,12 +560,20 @@
   }
 
   function loadChoice() {
-    const params = new URLSearchParams(location.hash.slice(1));
-    if (params.has('symbols')) {
-      return {
-        symbols: params.get('symbols').split(',').filter(Boolean).map(decodeURIComponent),
-        throttleMs: Number(params.get('throttle') ?? DEFAULT_THROTTLE_MS),
-      };
+    // Split before decoding: a symbol may hold ',' or '%' (each symbol is encoded on its own in saveChoice).
+    const fields = new Map(location.hash.slice(1).split('&').map((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+    }));
+    if (fields.has('symbols')) {
+      try {
+        return {
+          symbols: fields.get('symbols').split(',').filter(Boolean).map(decodeURIComponent),
+          throttleMs: Number(fields.get('throttle') ?? DEFAULT_THROTTLE_MS),
+        };
+      } catch {
+        // A hand-edited hash that does not decode: fall back to storage and defaults.
+      }
     }
 
     try {
