@@ -162,6 +162,13 @@ test('symbols are added by search and top N, and removed', async () => {
   await page.click(`#rows tr[data-symbol="${candidate}"] td.remove button`);
   await until(`${candidate} is gone`, (s) => !document.querySelector(`#rows tr[data-symbol="${s}"]`), candidate);
   assert.equal(await page.$$eval('#rows tr', (r) => r.length), 40);
+
+  // The choice survives a reload: it is in the URL hash.
+  const chosen = await page.evaluate(() => window.priceFeed.symbols());
+  await page.reload();
+  await until('the socket is live after the reload', () => window.priceFeed.state() === 'live');
+  await until('the same 40 symbols are back', (expected) => window.priceFeed.symbols().join() === expected.join(), chosen);
+  assert.equal(await page.evaluate(() => window.priceFeed.throttleMs()), 1000);
 });
 
 test('screenshot of the live board', async () => {
