@@ -17,9 +17,10 @@ namespace PriceFeed.Server.Fanout;
 /// bytes is in flight.</para>
 /// <para>JSON entries are written under the same version as the rest, but only while the fan-out
 /// encodes JSON (a JSON client is subscribed); a quote stored without one leaves the symbol's JSON
-/// slot empty. A reader finding it empty encodes the JSON from the cached quote itself: this
-/// happens on a snapshot or the first update of a symbol that has not ticked since JSON was last
-/// off, a control-path case, so the fan-out does not encode JSON for nobody.</para>
+/// slot empty. A reader finding it empty (the JSON is older than the quote) encodes the JSON from
+/// the cached quote itself. That is rare and off the hot path: a snapshot, or the first update, of
+/// a symbol that has not ticked since JSON encoding was last off. In exchange the fan-out never
+/// encodes JSON that no client reads.</para>
 /// <para>Memory: capacity x (88 + <see cref="EntryStride"/>) bytes, about 15 MB for 65,536 symbols;
 /// the JSON slots, capacity x (4 + <see cref="JsonEntryStride"/>) bytes more (36 MB), only once a
 /// JSON client has connected (<see cref="EnableJson"/>).</para>
