@@ -6,8 +6,8 @@ cd "$(dirname "$0")"
 
 log() { printf '==> %s\n' "$*"; }
 
-# --- Debian packages: Python and its websockets/protobuf for the interop clients. ---
-apt_packages=(python3 python3-websockets python3-protobuf)
+# --- Debian packages: Python and its websockets/protobuf for the interop clients; Chromium for the dashboard's browser tests. ---
+apt_packages=(python3 python3-websockets python3-protobuf chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +23,12 @@ fi
 if [ -f tests/interop/node/package.json ] && [ ! -d tests/interop/node/node_modules/ws ]; then
   log "installing npm packages for tests/interop/node"
   (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- npm packages for the dashboard's browser tests (tests/browser: playwright-core drives Debian's chromium). ---
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  log "installing npm packages for tests/browser"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # --- Build once, warnings as errors, then run the tests. ---

@@ -25,6 +25,9 @@ namespace PriceFeed.Server.Fanout;
 /// <para><b>Order.</b> The session remembers the last seq it sent per symbol and skips anything
 /// not newer, so a snapshot followed by live updates, re-subscriptions and lapped FIFOs all keep
 /// seq strictly increasing.</para>
+/// <para><b>Frames.</b> Entries are copied, already encoded, from the cache or the log into the
+/// frame; the session's <see cref="QuoteFrameFormat"/> (protobuf or JSON, by subprotocol) says
+/// where they come from and writes the message around them. Nothing is serialized per client.</para>
 /// <para><b>Backpressure.</b> The drain writes while the channel is writable (the write buffer's
 /// high-water mark is small) and stops when it is not; the backlog stays in the queue where it
 /// still conflates or drops. A client that stays unwritable with updates pending for longer than
@@ -36,10 +39,10 @@ internal sealed class ClientSession : IRunnable
     public const int MaxFrameBytes = 64 * 1024;
 
     private const int InitialFrameBytes = 4 * 1024;
-    private const int HeaderReserve = QuoteEncoder.MaxMessageHeaderBytes;
 
     private readonly IChannelHandlerContext _context;
     private readonly FanoutContext _fanout;
+    private readonly QuoteFrameFormat _format;
     private readonly PendingQueue _pending;
     private readonly DroppingFifo? _fifo;
     private readonly List<SymbolSubscription> _deferred = [];
@@ -55,10 +58,11 @@ internal sealed class ClientSession : IRunnable
     private IScheduledTask? _lagTimer;
     private volatile bool _closed;
 
-    public ClientSession(IChannelHandlerContext context, FanoutContext fanout)
+    public ClientSession(IChannelHandlerContext context, FanoutContext fanout, QuoteFrameFormat format)
     {
         _context = context;
         _fanout = fanout;
+        _format = format;
         _pending = new PendingQueue(this);
         if (fanout.Log is not null)
         {
@@ -67,6 +71,12 @@ internal sealed class ClientSession : IRunnable
     }
 
     public IChannel Channel => _context.Channel;
+
+    /// <summary>True for a <c>pricefeed.v1.json</c> client: while it subscribes to something, the fan-out encodes JSON.</summary>
+    public bool IsJson => _format is JsonQuoteFrames;
+
+    /// <summary>True while this session counts in <see cref="SubscriptionRegistry.JsonSessions"/>; under <see cref="SubscriptionLock"/>.</summary>
+    public bool CountedAsJson { get; set; }
 
     /// <summary>Guards the subscription set; held by the registry while it changes it. Never taken on the hot path.</summary>
     public object SubscriptionLock => _subscriptions;
@@ -177,9 +187,9 @@ internal sealed class ClientSession : IRunnable
             AppendFromCache(frame, subscription);
         }
 
-        if (frame is not null && frame.WriterIndex > HeaderReserve)
+        if (frame is not null && frame.WriterIndex > _format.HeaderReserve)
         {
-            Emit(frame, QuoteEncoder.TagSnapshot, flush: true);
+            Emit(frame, QuoteFrameKind.Snapshot, flush: true);
         }
         else
         {
@@ -254,7 +264,7 @@ internal sealed class ClientSession : IRunnable
             }
 
             var frame = writer.Frame;
-            var length = _fanout.Log!.CopyEntry(sequence, ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxEntryBytes), out var seq, out var publishTimeNs);
+            var length = _format.CopyLogged(sequence, ByteBuffers.WritableSpan(frame, _format.MaxEntryBytes), out var seq, out var publishTimeNs);
             if (length == 0)
             {
                 // Overwritten in the shared log before we got to it: this client was too far behind.
@@ -330,8 +340,8 @@ internal sealed class ClientSession : IRunnable
 
     private bool AppendFromCache(IByteBuffer frame, SymbolSubscription subscription, out long publishTimeNs)
     {
-        var length = _fanout.Cache.CopyEntry(
-            subscription.SymbolId, ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxEntryBytes), out var seq, out publishTimeNs);
+        var length = _format.CopyLatest(
+            subscription.SymbolId, ByteBuffers.WritableSpan(frame, _format.MaxEntryBytes), out var seq, out publishTimeNs);
         if (length == 0 || seq <= subscription.LastSentSeq)
         {
             return false;
@@ -345,22 +355,16 @@ internal sealed class ClientSession : IRunnable
     private IByteBuffer NewFrame()
     {
         var frame = _context.Allocator.Buffer(InitialFrameBytes);
-        frame.SetWriterIndex(HeaderReserve);
+        frame.SetWriterIndex(_format.HeaderReserve);
         return frame;
     }
 
-    /// <summary>Prepends the <c>ServerMessage</c> header in the reserved bytes and writes the frame.</summary>
-    private void Emit(IByteBuffer frame, byte tag, bool flush)
+    /// <summary>Writes the message around the frame's entries (<see cref="QuoteFrameFormat.Seal"/>) and sends it.</summary>
+    private void Emit(IByteBuffer frame, QuoteFrameKind kind, bool flush)
     {
-        var bodyLength = frame.WriterIndex - HeaderReserve;
-        var start = HeaderReserve - QuoteEncoder.MessageHeaderLength(bodyLength);
-        frame.SetWriterIndex(start);
-        QuoteEncoder.WriteMessageHeader(ByteBuffers.WritableSpan(frame, HeaderReserve - start), tag, bodyLength);
-        frame.SetWriterIndex(HeaderReserve + bodyLength);
-        frame.SetReaderIndex(start);
+        var message = _format.Seal(frame, kind);
         _frames++;
         _fanout.Metrics.FramesOut.Inc();
-        var message = WebSocketFrame.BinaryFrame(frame);
         if (flush)
         {
             _context.WriteAndFlushAsync(message);
@@ -465,7 +469,7 @@ internal sealed class ClientSession : IRunnable
 
         public void Finish()
         {
-            if (_frame is not null && _frame.WriterIndex > HeaderReserve)
+            if (_frame is not null && _frame.WriterIndex > _session._format.HeaderReserve)
             {
                 EmitCurrent();
             }
@@ -484,7 +488,7 @@ internal sealed class ClientSession : IRunnable
         private void EmitCurrent()
         {
             _session._fanout.Metrics.ObservePublishToWrite(_oldestPublishNs);
-            _session.Emit(_frame!, QuoteEncoder.TagQuotes, flush: false);
+            _session.Emit(_frame!, QuoteFrameKind.Quotes, flush: false);
             _frame = null;
             _oldestPublishNs = 0;
             _wrote = true;

@@ -6,8 +6,9 @@ namespace PriceFeed.Server.Fanout;
 /// <summary>The ring's consumer: takes each quote once and offers it to every client subscribed to its symbol.</summary>
 /// <remarks>
 /// <para>Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
-/// calls it. Per quote: encode once, store as the symbol's latest (and in the drop log), offer to
-/// each subscription in the symbol's immutable array. A session that needs draining is noted once
+/// calls it. Per quote: encode once per subprotocol in use (JSON only while a JSON client is
+/// subscribed), store as the symbol's latest (and in the drop log), offer to each subscription in
+/// the symbol's immutable array. A session that needs draining is noted once
 /// and woken at the end of the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
 /// <para>No lock and no allocation per quote (bench/PriceFeed.Benchmarks/Fanout proves it).</para>
 /// </remarks>
@@ -18,6 +19,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly SymbolTable _symbols;
     private readonly SubscriptionRegistry _registry;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
+    private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
     private int _toWakeCount;
     private long _processed;
@@ -35,12 +37,18 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     public void OnEvent(ref QuoteEvent data, long sequence, bool endOfBatch)
     {
-        var length = QuoteEncoder.WriteBatchEntry(data, _symbols.GetUtf8Name(data.SymbolId), _entry);
-        var entry = new ReadOnlySpan<byte>(_entry, 0, length);
-        _cache.Write(data, entry);
-        _log?.Append(sequence, data.Seq, data.PublishTimeNs, entry);
+        // The subscribers before the JSON count: a JSON subscription in this array was counted
+        // before it was added, so the count read after it is not 0 (SubscriptionRegistry).
+        var subscriptions = _registry.Get(data.SymbolId);
+        var symbol = _symbols.GetUtf8Name(data.SymbolId);
+        var entry = new ReadOnlySpan<byte>(_entry, 0, QuoteEncoder.WriteBatchEntry(data, symbol, _entry));
+        var jsonEntry = _registry.JsonSessions > 0
+            ? new ReadOnlySpan<byte>(_jsonEntry, 0, QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry))
+            : default;
+        _cache.Write(data, entry, jsonEntry);
+        _log?.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
 
-        foreach (var subscription in _registry.Get(data.SymbolId))
+        foreach (var subscription in subscriptions)
         {
             if (subscription.Session.Offer(subscription, sequence))
             {

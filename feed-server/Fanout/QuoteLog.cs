@@ -12,7 +12,12 @@ namespace PriceFeed.Server.Fanout;
 /// stamp is still the sequence they asked for: an entry overwritten meanwhile is reported
 /// missing, and the session counts that quote as dropped, which is what <c>drop</c> promises
 /// for a client too far behind.</para>
-/// <para>Allocated only under the <c>drop</c> policy.</para>
+/// <para>JSON entries sit beside the protobuf ones while the fan-out encodes JSON. A JSON client's
+/// FIFO only ever holds quotes the fan-out offered to it, and the fan-out encodes JSON for every
+/// quote it offers while a JSON client is subscribed (<see cref="SubscriptionRegistry.JsonSessions"/>),
+/// so a JSON reader finds its entry unless it was overwritten, like any reader.</para>
+/// <para>Allocated only under the <c>drop</c> policy; its JSON side, capacity x
+/// <see cref="LastValueCache.JsonEntryStride"/> bytes, only once a JSON client has connected.</para>
 /// </remarks>
 internal sealed class QuoteLog
 {
@@ -22,6 +27,7 @@ internal sealed class QuoteLog
     private readonly long[] _publishTimes;
     private readonly long[] _stamps;
     private readonly long _mask;
+    private JsonSlots? _json;
 
     /// <param name="capacity">Entries kept, a power of two.</param>
     public QuoteLog(int capacity)
@@ -42,15 +48,34 @@ internal sealed class QuoteLog
 
     public int Capacity => _lengths.Length;
 
-    /// <summary>Stores the entry of the quote at ring sequence <paramref name="sequence"/>. Fan-out thread only.</summary>
+    /// <summary>Makes room for JSON entries; until then <see cref="Append"/> ignores them. Idempotent, any thread.</summary>
+    public void EnableJson()
+    {
+        if (Volatile.Read(ref _json) is null)
+        {
+            Interlocked.CompareExchange(ref _json, new JsonSlots(Capacity), null);
+        }
+    }
+
+    /// <summary>
+    /// Stores the entries of the quote at ring sequence <paramref name="sequence"/>: protobuf, and JSON
+    /// when the fan-out made one. Fan-out thread only.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Append(long sequence, ulong seq, long publishTimeNs, ReadOnlySpan<byte> entry)
+    public void Append(long sequence, ulong seq, long publishTimeNs, ReadOnlySpan<byte> entry, ReadOnlySpan<byte> jsonEntry = default)
     {
         var index = (int)(sequence & _mask);
+        var json = Volatile.Read(ref _json);
         // Invalidate first, with a full fence, so no reader takes the old stamp for the new bytes.
         Interlocked.Exchange(ref _stamps[index], -1);
         entry.CopyTo(_entries.AsSpan(index * LastValueCache.EntryStride, LastValueCache.EntryStride));
         _lengths[index] = entry.Length;
+        if (json is not null)
+        {
+            jsonEntry.CopyTo(json.Entries.AsSpan(index * LastValueCache.JsonEntryStride, LastValueCache.JsonEntryStride));
+            json.Lengths[index] = jsonEntry.Length;
+        }
+
         _seqs[index] = seq;
         _publishTimes[index] = publishTimeNs;
         Volatile.Write(ref _stamps[index], sequence);
@@ -74,5 +99,34 @@ internal sealed class QuoteLog
         _entries.AsSpan(index * LastValueCache.EntryStride, length).CopyTo(destination);
         Interlocked.MemoryBarrier();
         return Volatile.Read(ref _stamps[index]) == sequence ? length : 0;
+    }
+
+    /// <summary>Copies the JSON entry of ring sequence <paramref name="sequence"/>; returns its length, 0 if it was overwritten or has none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int CopyJsonEntry(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs)
+    {
+        var index = (int)(sequence & _mask);
+        var json = Volatile.Read(ref _json);
+        if (json is null || Volatile.Read(ref _stamps[index]) != sequence)
+        {
+            seq = 0;
+            publishTimeNs = 0;
+            return 0;
+        }
+
+        var length = json.Lengths[index];
+        seq = _seqs[index];
+        publishTimeNs = _publishTimes[index];
+        json.Entries.AsSpan(index * LastValueCache.JsonEntryStride, length).CopyTo(destination);
+        Interlocked.MemoryBarrier();
+        return Volatile.Read(ref _stamps[index]) == sequence ? length : 0;
+    }
+
+    /// <summary>The JSON side of the log, allocated on demand.</summary>
+    private sealed class JsonSlots(int capacity)
+    {
+        public byte[] Entries { get; } = new byte[capacity * LastValueCache.JsonEntryStride];
+
+        public int[] Lengths { get; } = new int[capacity];
     }
 }

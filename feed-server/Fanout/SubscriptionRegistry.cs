@@ -6,6 +6,10 @@ namespace PriceFeed.Server.Fanout;
 /// (subscribe, unsubscribe, disconnect, a new symbol for <c>*</c> subscribers) builds a new
 /// array under <see cref="_lock"/> and swaps it in. Changes are rare next to quotes, so copying
 /// is the cheap side of the trade.</para>
+/// <para>It also counts the JSON clients with at least one subscription (<see cref="JsonSessions"/>):
+/// the fan-out encodes JSON only while there is one. A session is counted before its first
+/// subscription goes into an array, so a fan-out that sees the subscription sees the count too
+/// (it reads the array first, then the count).</para>
 /// <para>Lock order: the registry's lock, then a session's <see cref="ClientSession.SubscriptionLock"/>.</para>
 /// </remarks>
 internal sealed class SubscriptionRegistry
@@ -14,6 +18,7 @@ internal sealed class SubscriptionRegistry
     private readonly List<ClientSession> _wildcardSessions = [];
     private readonly Lock _lock = new();
     private int _count;
+    private int _jsonSessions;
 
     public SubscriptionRegistry(int symbolCapacity)
     {
@@ -35,6 +40,9 @@ internal sealed class SubscriptionRegistry
             }
         }
     }
+
+    /// <summary>JSON clients subscribed to something now: while 0, the fan-out encodes no JSON.</summary>
+    public int JsonSessions => Volatile.Read(ref _jsonSessions);
 
     /// <summary>The symbol's subscriptions now. Fan-out thread; never null.</summary>
     public SymbolSubscription[] Get(int symbolId) => Volatile.Read(ref _bySymbol[symbolId]);
@@ -80,6 +88,10 @@ internal sealed class SubscriptionRegistry
             Volatile.Write(ref slot, next);
             _registry._count--;
         }
+
+        /// <summary>Counts a JSON session in (+1) or out (-1) of <see cref="JsonSessions"/>; call before its first subscription is added.</summary>
+        public void CountJsonSession(int delta) =>
+            Volatile.Write(ref _registry._jsonSessions, _registry._jsonSessions + delta);
 
         public void AddWildcard(ClientSession session) => _registry._wildcardSessions.Add(session);
 

@@ -52,6 +52,12 @@ internal sealed class SubscriptionService
         {
             lock (session.SubscriptionLock)
             {
+                if (session.IsJson && !session.CountedAsJson && request.Symbols.Count > 0)
+                {
+                    session.CountedAsJson = true;
+                    registry.CountJsonSession(+1);
+                }
+
                 foreach (var symbol in request.Symbols)
                 {
                     if (!seen.Add(symbol))
@@ -90,6 +96,8 @@ internal sealed class SubscriptionService
                         result.Accepted.Add(symbol);
                     }
                 }
+
+                UncountIfIdle(registry, session);
             }
         });
         return result;
@@ -120,6 +128,8 @@ internal sealed class SubscriptionService
                         Remove(registry, session, subscription);
                     }
                 }
+
+                UncountIfIdle(registry, session);
             }
         });
 
@@ -141,6 +151,8 @@ internal sealed class SubscriptionService
                 {
                     Remove(registry, session, subscription);
                 }
+
+                UncountIfIdle(registry, session);
             }
         });
 
@@ -164,6 +176,16 @@ internal sealed class SubscriptionService
         }
 
         return (delivered, conflated, dropped);
+    }
+
+    /// <summary>A JSON session left with no subscription (and no <c>*</c>) stops counting towards JSON encoding.</summary>
+    private static void UncountIfIdle(SubscriptionRegistry.Mutator registry, ClientSession session)
+    {
+        if (session.CountedAsJson && session.Subscriptions.Count == 0 && !session.Wildcard)
+        {
+            session.CountedAsJson = false;
+            registry.CountJsonSession(-1);
+        }
     }
 
     private void SubscribeAll(SubscriptionRegistry.Mutator registry, ClientSession session, long throttleTicks, List<SymbolSubscription> snapshot)

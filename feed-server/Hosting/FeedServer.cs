@@ -26,6 +26,8 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly QuoteFanoutHandler _fanout;
     private readonly IQuoteSource _source;
     private readonly FeedTransport _transport;
+    private readonly ProtobufQuoteFrames _protobufFrames;
+    private readonly JsonQuoteFrames _jsonFrames;
     private readonly long _startTicks = Environment.TickCount64;
     private Thread? _processorThread;
     private int _stopped;
@@ -46,6 +48,8 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         // whole queue even when it subscribes to a small part of the market.
         var log = options.Policy == "drop" ? new QuoteLog(Math.Max(options.RingSize * 4, 1 << 16)) : null;
         FanoutContext = new FanoutContext(Cache, log, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
+        _protobufFrames = new ProtobufQuoteFrames(Cache, log);
+        _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);
 
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, WaitStrategies.Create(options.WaitStrategy));
         _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry);
@@ -159,9 +163,18 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>A new session handler for an upgraded connection.</summary>
     public FeedSessionHandler CreateSession(ClientProtocol protocol) => new(this, protocol);
 
-    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context)
+    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context, ClientProtocol protocol)
     {
-        var session = new ClientSession(context, FanoutContext);
+        QuoteFrameFormat format = _protobufFrames;
+        if (protocol.IsJson)
+        {
+            // Room for JSON entries is made when the first JSON client connects, before it can subscribe.
+            Cache.EnableJson();
+            FanoutContext.Log?.EnableJson();
+            format = _jsonFrames;
+        }
+
+        var session = new ClientSession(context, FanoutContext, format);
         Subscriptions.Opened(session);
         return session;
     }

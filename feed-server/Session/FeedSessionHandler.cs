@@ -34,7 +34,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     public override void HandlerAdded(IChannelHandlerContext context)
     {
         _context = context;
-        _session = _host.OpenSession(context);
+        _session = _host.OpenSession(context, _protocol);
         _host.Metrics.WebSocketSessionsOpen.Inc();
         Send(new ServerMessage
         {

@@ -22,8 +22,8 @@ internal interface ISessionHost
 
     ILogger Logger { get; }
 
-    /// <summary>Creates the fan-out side of a new session on <paramref name="context"/>'s channel.</summary>
-    ClientSession OpenSession(IChannelHandlerContext context);
+    /// <summary>Creates the fan-out side of a new session on <paramref name="context"/>'s channel, sending quotes in <paramref name="protocol"/>.</summary>
+    ClientSession OpenSession(IChannelHandlerContext context, ClientProtocol protocol);
 
     /// <summary>Handles a <c>subscribe</c>: answers <c>subscribe_result</c>, then the snapshot, then live quotes.</summary>
     void Subscribe(FeedSessionHandler session, Subscribe request);

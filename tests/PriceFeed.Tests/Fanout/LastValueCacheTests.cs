@@ -36,6 +36,27 @@ public sealed class LastValueCacheTests
     }
 
     [Fact]
+    public void JsonEntryIsTheStoredOneOrEncodedFromTheQuoteWhenStoredWithout()
+    {
+        var cache = new LastValueCache(2);
+        cache.EnableJson();
+        var destination = new byte[LastValueCache.JsonEntryStride];
+
+        cache.Write(new QuoteEvent { SymbolId = 0, Seq = 1, Bid = 10 }, [1], "{\"stored\":1}"u8);
+        var length = cache.CopyJsonEntry(0, "AAA"u8, destination, out var seq, out _);
+        Assert.Equal("{\"stored\":1}", System.Text.Encoding.UTF8.GetString(destination, 0, length));
+        Assert.Equal(1ul, seq);
+
+        // JSON off when seq 2 arrived: the stored JSON is older than the quote, so it is not used.
+        cache.Write(new QuoteEvent { SymbolId = 0, Seq = 2, Bid = 10.5 }, [2]);
+        length = cache.CopyJsonEntry(0, "AAA"u8, destination, out seq, out _);
+        Assert.Equal("{\"symbol\":\"AAA\",\"seq\":\"2\",\"bid\":10.5}", System.Text.Encoding.UTF8.GetString(destination, 0, length));
+        Assert.Equal(2ul, seq);
+
+        Assert.Equal(0, cache.CopyJsonEntry(1, "BBB"u8, destination, out _, out _));
+    }
+
+    [Fact]
     public void ReadersNeverSeeATornQuoteWhileTheWriterRuns()
     {
         var cache = new LastValueCache(1);

@@ -1,0 +1,64 @@
+using DotNetty.Buffers;
+using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Sources;
+
+namespace PriceFeed.Server.Fanout;
+
+/// <summary>
+/// <c>pricefeed.v1.json</c>: text frames holding <c>{"quotes":{"quotes":[e1,e2,...]}}</c> or
+/// <c>{"snapshot":{"quotes":[...]}}</c>, where each entry is a JSON object the fan-out encoded
+/// once (<see cref="QuoteJsonEncoder"/>).
+/// </summary>
+/// <remarks>
+/// Every entry is appended with a comma in front of it, so appending needs no "is it the first"
+/// test. <see cref="Seal"/> then writes the header so that its final <c>[</c> lands on the first
+/// entry's comma, and appends the closing <c>]}}</c>. The longer header (<c>snapshot</c>) fills
+/// the reserve exactly; the shorter one starts two bytes in.
+/// </remarks>
+internal sealed class JsonQuoteFrames : QuoteFrameFormat
+{
+    private static readonly byte[] s_quotesHeader = "{\"quotes\":{\"quotes\":["u8.ToArray();
+    private static readonly byte[] s_snapshotHeader = "{\"snapshot\":{\"quotes\":["u8.ToArray();
+    private static readonly byte[] s_trailer = "]}}"u8.ToArray();
+
+    private readonly LastValueCache _cache;
+    private readonly QuoteLog? _log;
+    private readonly SymbolTable _symbols;
+
+    public JsonQuoteFrames(LastValueCache cache, QuoteLog? log, SymbolTable symbols)
+    {
+        _cache = cache;
+        _log = log;
+        _symbols = symbols;
+    }
+
+    /// <summary>The longer header without its <c>[</c>, which takes the first entry's comma.</summary>
+    public override int HeaderReserve => s_snapshotHeader.Length - 1;
+
+    /// <summary>An entry and the comma in front of it.</summary>
+    public override int MaxEntryBytes => 1 + QuoteJsonEncoder.MaxEntryBytes;
+
+    public override int CopyLatest(int symbolId, Span<byte> destination, out ulong seq, out long publishTimeNs)
+    {
+        destination[0] = (byte)',';
+        var length = _cache.CopyJsonEntry(symbolId, _symbols.GetUtf8Name(symbolId), destination[1..], out seq, out publishTimeNs);
+        return length == 0 ? 0 : 1 + length;
+    }
+
+    public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs)
+    {
+        destination[0] = (byte)',';
+        var length = _log!.CopyJsonEntry(sequence, destination[1..], out seq, out publishTimeNs);
+        return length == 0 ? 0 : 1 + length;
+    }
+
+    public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind)
+    {
+        var header = kind == QuoteFrameKind.Snapshot ? s_snapshotHeader : s_quotesHeader;
+        var start = HeaderReserve + 1 - header.Length;
+        frame.SetBytes(start, header);
+        frame.WriteBytes(s_trailer);
+        frame.SetReaderIndex(start);
+        return WebSocketFrame.TextFrame(frame);
+    }
+}

@@ -1,0 +1,11 @@
+namespace PriceFeed.Server.Fanout;
+
+/// <summary>Which <c>ServerMessage</c> a frame of quotes is (CONTRACT.md: <c>snapshot</c> = 3, <c>quotes</c> = 4).</summary>
+internal enum QuoteFrameKind
+{
+    /// <summary>Live updates: <c>ServerMessage.quotes</c>.</summary>
+    Quotes,
+
+    /// <summary>The latest quote of newly accepted symbols: <c>ServerMessage.snapshot</c>.</summary>
+    Snapshot,
+}

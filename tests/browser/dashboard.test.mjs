@@ -1,0 +1,199 @@
+// The dashboard in a real headless Chromium (Debian's, driven by playwright-core) against a real server.
+//
+//   PRICEFEED_URL=http://127.0.0.1:8080/ node dashboard.test.mjs
+//
+// Run by tests/PriceFeed.Tests/Browser/DashboardTests.cs, which starts the server and sets
+// PRICEFEED_CONTROL=stdio: this script then asks it to stop and start the server by printing
+// "pricefeed-control stop" or "pricefeed-control start" and waits for "ok" on stdin. Without a
+// controller the reconnect case is skipped (nothing here may stop a server it did not start).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const baseUrl = process.env.PRICEFEED_URL;
+const controlled = process.env.PRICEFEED_CONTROL === 'stdio';
+const screenshotPath = process.env.PRICEFEED_SCREENSHOT || join(here, 'artifacts', 'dashboard.png');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+if (!baseUrl) {
+  console.error('Set PRICEFEED_URL to the server, e.g. PRICEFEED_URL=http://127.0.0.1:8080/');
+  process.exit(2);
+}
+
+let browser;
+let page;
+let userDataDir;
+const pageErrors = [];
+
+// ---- helpers -------------------------------------------------------------------------------
+
+// The controller's answers, one line each; closed at the end so that stdin does not keep node alive.
+const controllerInput = controlled ? createInterface({ input: process.stdin }) : null;
+const controllerLines = controllerInput?.[Symbol.asyncIterator]();
+
+async function control(command) {
+  process.stdout.write(`pricefeed-control ${command}\n`);
+  const { value } = await controllerLines.next();
+  assert.equal(value?.trim(), 'ok', `the controller did not confirm '${command}'`);
+}
+
+/** Polls fn in the page until it returns a truthy value; waits, never sleeps blindly. */
+async function until(what, fn, arg, timeout = 15000) {
+  try {
+    const handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+    return await handle.jsonValue();
+  } catch (error) {
+    throw new Error(`Timed out after ${timeout} ms waiting until ${what}: ${error.message.split('\n')[0]}`);
+  }
+}
+
+const lastPrices = () => page.$$eval('#rows td.last', (cells) => cells.map((c) => c.textContent));
+const received = () => page.evaluate(() => window.priceFeed.received());
+
+/** Quotes per symbol per second over `ms`, averaged over the board's symbols. */
+async function updatesPerSymbolPerSecond(ms) {
+  const start = await received();
+  const startedAt = Date.now();
+  await page.waitForTimeout(ms);
+  const end = await received();
+  const seconds = (Date.now() - startedAt) / 1000;
+  const symbols = Object.keys(end);
+  const total = symbols.reduce((sum, s) => sum + (end[s] - (start[s] || 0)), 0);
+  return total / symbols.length / seconds;
+}
+
+async function setThrottle(label) {
+  await page.getByRole('radio', { name: label }).check({ force: true });
+  const expected = { Off: 0, '100 ms': 100, '250 ms': 250, '1 s': 1000 }[label];
+  await until(`the throttle is ${label}`, (ms) => window.priceFeed.throttleMs() === ms, expected);
+}
+
+// ---- fixture -------------------------------------------------------------------------------
+
+before(async () => {
+  userDataDir = mkdtempSync(join(tmpdir(), 'pricefeed-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    deviceScaleFactor: 1,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+});
+
+after(async () => {
+  controllerInput?.close();
+  process.stdin.destroy();
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+// ---- cases ---------------------------------------------------------------------------------
+
+test('loads, connects, subscribes and shows prices that change', async () => {
+  // A token in the query goes on to the WebSocket (auth comes later; the server ignores it today).
+  await page.goto(new URL('/?token=test-token', baseUrl).href);
+  assert.equal(await page.title(), 'PriceFeed · Market board');
+
+  await until('the socket is live', () => window.priceFeed.state() === 'live');
+  const serverId = await page.evaluate(() => window.priceFeed.serverId());
+  assert.ok(serverId, 'hello gave a server id');
+  assert.equal(await page.textContent('#server-id'), serverId);
+
+  const rows = await until('the default symbols are on the board', () => document.querySelectorAll('#rows tr').length >= 25 && document.querySelectorAll('#rows tr').length);
+  assert.equal(rows, 25);
+  assert.match(new URL(page.url()).hash, /symbols=/, 'the choice is kept in the URL hash');
+
+  await until('every row shows a price', () => [...document.querySelectorAll('#rows td.last')].every((c) => /\d/.test(c.textContent)));
+  const first = await lastPrices();
+  await until('prices change', (before) => [...document.querySelectorAll('#rows td.last')].some((c, i) => c.textContent !== before[i]), first);
+  await until('the status bar counts updates', () => Number(document.getElementById('rate').textContent.replace(/,/g, '')) > 0);
+  await until('the status bar shows latency', () => /ms/.test(document.getElementById('p99').textContent));
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the throttle reaches the server: fewer updates per symbol per second', async () => {
+  await setThrottle('Off');
+  await page.waitForTimeout(500);
+  const unthrottled = await updatesPerSymbolPerSecond(2000);
+
+  await setThrottle('1 s');
+  // Let updates already in flight arrive before measuring.
+  await page.waitForTimeout(1200);
+  const throttled = await updatesPerSymbolPerSecond(3000);
+
+  console.log(`# updates per symbol per second: off ${unthrottled.toFixed(2)}, 1 s ${throttled.toFixed(2)}`);
+  assert.ok(throttled <= 1.5, `with a 1 s throttle a symbol got ${throttled.toFixed(2)} updates a second`);
+  assert.ok(unthrottled > 3 * throttled, `off (${unthrottled.toFixed(2)}/s) is not clearly above 1 s (${throttled.toFixed(2)}/s)`);
+  assert.match(new URL(page.url()).hash, /throttle=1000/);
+});
+
+test('symbols are added by search and top N, and removed', async () => {
+  const all = await page.evaluate(async () => (await fetch('/api/symbols')).json());
+  const onBoard = new Set(await page.evaluate(() => window.priceFeed.symbols()));
+  // From beyond the top 40, so that adding the top 40 next does not bring it in a second time.
+  const candidate = all.slice(40).find((s) => !onBoard.has(s));
+
+  await page.keyboard.press('/');
+  await page.keyboard.type(candidate);
+  await page.waitForSelector('#search-results li');
+  await page.keyboard.press('Enter');
+  await until(`${candidate} has a row with a price`, (s) => /\d/.test(document.querySelector(`#rows tr[data-symbol="${s}"] td.last`)?.textContent ?? ''), candidate);
+
+  await page.fill('#top-n', '40');
+  await page.click('#add-top button');
+  await until('the top 40 are on the board', () => window.priceFeed.symbols().length >= 40);
+
+  await page.hover(`#rows tr[data-symbol="${candidate}"]`);
+  await page.click(`#rows tr[data-symbol="${candidate}"] td.remove button`);
+  await until(`${candidate} is gone`, (s) => !document.querySelector(`#rows tr[data-symbol="${s}"]`), candidate);
+  assert.equal(await page.$$eval('#rows tr', (r) => r.length), 40);
+
+  // The choice survives a reload: it is in the URL hash.
+  const chosen = await page.evaluate(() => window.priceFeed.symbols());
+  await page.reload();
+  await until('the socket is live after the reload', () => window.priceFeed.state() === 'live');
+  await until('the same 40 symbols are back', (expected) => window.priceFeed.symbols().join() === expected.join(), chosen);
+  assert.equal(await page.evaluate(() => window.priceFeed.throttleMs()), 1000);
+});
+
+test('screenshot of the live board', async () => {
+  await setThrottle('250 ms');
+  await page.mouse.move(0, 0);
+  // Let sparklines fill and a few cells flash.
+  await page.waitForTimeout(6000);
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath });
+  console.log(`# screenshot: ${screenshotPath}`);
+});
+
+test('reconnects by itself after the server restarts, and prices move again', { skip: !controlled && 'needs PRICEFEED_CONTROL=stdio' }, async () => {
+  await control('stop');
+  await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');
+  await until('the page says it is reconnecting', () => /Reconnecting in/.test(document.getElementById('banner').textContent));
+
+  await control('start');
+  await until('the socket is live again', () => window.priceFeed.state() === 'live', undefined, 30000);
+  await until('the page says it resynced', () => /resynced from the snapshot/.test(document.getElementById('banner').textContent));
+  const counts = await received();
+  const prices = await lastPrices();
+  await until('quotes flow again', (before) => Object.entries(window.priceFeed.received()).some(([s, n]) => n > (before[s] || 0) + 2), counts);
+  await until('prices move again', (before) => [...document.querySelectorAll('#rows td.last')].some((c, i) => c.textContent !== before[i]), prices);
+  await until('rows on screen are no longer marked stale', () => [...document.querySelectorAll('#rows tr')].slice(0, 20).every((tr) => !tr.classList.contains('stale')));
+  // The reconnect's close reads as a console error in Chromium ("WebSocket connection ... failed"): only page errors count here.
+  assert.deepEqual(pageErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
+});
