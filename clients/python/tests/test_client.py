@@ -84,7 +84,7 @@ class Recorder:
 
     def __init__(self, client):
         self.client = client
-        self.count = 0
+        self._count = 0
         self.last = {}
         self.violations = []
         self.states = []
@@ -96,7 +96,14 @@ class Recorder:
             if previous is not None and quote.seq <= previous.seq:
                 self.violations.append(f"{quote.symbol}: seq {quote.seq} after {previous.seq}")
             self.last[quote.symbol] = quote
-            self.count += 1
+            self._count += 1
+
+    @property
+    def count(self):
+        """Quotes read so far; raises the reader's failure, so that a closed client fails the scenario at once."""
+        if self._task.done() and not self._task.cancelled() and self._task.exception() is not None:
+            raise self._task.exception()
+        return self._count
 
     async def stop(self):
         self._task.cancel()

@@ -48,17 +48,18 @@ internal sealed partial class FeedServerProcess : IDisposable
         }
     }
 
-    /// <summary>The server assembly built beside this test assembly's configuration (feed-server/bin/CONFIG/net10.0).</summary>
+    /// <summary>The repository's root, found from this test assembly's place in it (tests/PriceFeed.Tests/bin/CONFIG/TFM/).</summary>
+    public static string RepositoryRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+
+    /// <summary>The server assembly built in the same configuration as these tests (feed-server/bin/CONFIG/TFM/).</summary>
     public static string ServerAssemblyPath
     {
         get
         {
             var testDirectory = new DirectoryInfo(AppContext.BaseDirectory);
-            // .../tests/PriceFeed.Tests/bin/Release/net10.0/ -> configuration "Release", repository four levels up.
             var framework = testDirectory.Name;
             var configuration = testDirectory.Parent!.Name;
-            var repository = testDirectory.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-            return Path.Combine(repository, "feed-server", "bin", configuration, framework, "PriceFeed.Server.dll");
+            return Path.Combine(RepositoryRoot, "feed-server", "bin", configuration, framework, "PriceFeed.Server.dll");
         }
     }
 

@@ -27,7 +27,20 @@ internal sealed class QuoteRecorder : IAsyncDisposable
         _reader = Task.Run(ReadAsync);
     }
 
-    public long Count => Interlocked.Read(ref _count);
+    /// <summary>Quotes read so far. Rethrows the reader's failure, so that a client that closed fails the
+    /// waiting test at once with its cause rather than by a timeout.</summary>
+    public long Count
+    {
+        get
+        {
+            if (_reader.IsFaulted)
+            {
+                _reader.GetAwaiter().GetResult();
+            }
+
+            return Interlocked.Read(ref _count);
+        }
+    }
 
     public long Gaps => Interlocked.Read(ref _gaps);
 
