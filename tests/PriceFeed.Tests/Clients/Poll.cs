@@ -11,14 +11,18 @@ internal static class Poll
     private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Returns once <paramref name="condition"/> holds; fails with <paramref name="what"/> and the server's output if it does not in time.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, FeedServerProcess? server = null)
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, FeedServerProcess? server = null) =>
+        UntilAsync(condition, () => what, server);
+
+    /// <summary>As above, with a description built at the timeout, so that it can show the state that was not reached.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what, FeedServerProcess? server = null)
     {
         var stopwatch = Stopwatch.StartNew();
         while (!await condition())
         {
             if (stopwatch.Elapsed > DefaultTimeout)
             {
-                Assert.Fail($"Timed out after {DefaultTimeout.TotalSeconds} s waiting until {what}.{Environment.NewLine}{server?.Output}");
+                Assert.Fail($"Timed out after {DefaultTimeout.TotalSeconds} s waiting until {what()}.{Environment.NewLine}{server?.Output}");
             }
 
             await Task.Delay(s_interval);

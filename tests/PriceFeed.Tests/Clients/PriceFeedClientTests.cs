@@ -52,6 +52,7 @@ public sealed class PriceFeedClientTests
             first.Stop();
             await Poll.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the server is gone", first);
             var countBeforeRestart = recorder.Count;
+            var seqBeforeRestart = recorder.Last.ToDictionary(p => p.Key, p => p.Value.Seq);
 
             second = await FeedServerProcess.StartAsync(port,
                 "--symbols", "10", "--rate", "5000", "--seed", "5", "--duration", "3", "--heartbeat-ms", HeartbeatMs);
@@ -61,9 +62,17 @@ public sealed class PriceFeedClientTests
 
             var snapshot = await TakeSnapshotAsync(second);
             await Poll.UntilAsync(
-                () => snapshot.All(s => recorder.Last.TryGetValue(s.Key, out var q) && q == s.Value),
-                "the client holds the server's latest quote of every symbol",
+                () => Task.FromResult(snapshot.All(s => recorder.Last.TryGetValue(s.Key, out var q) && q.Seq == s.Value.Seq)),
+                () => $"the client holds the server's latest seq of every symbol; symbol: server, client (before the restart): "
+                    + string.Join(", ", snapshot.Values.Select(q => $"{q.Symbol}: {q.Seq}, {(recorder.Last.TryGetValue(q.Symbol, out var c) ? c.Seq : 0)} "
+                        + $"({(seqBeforeRestart.TryGetValue(q.Symbol, out var b) ? b : 0)})"))
+                    + $"; state {client.State}, stale {client.QuotesIgnoredAsStale}",
                 second);
+            foreach (var (symbol, latest) in snapshot)
+            {
+                Assert.Equal(latest, recorder.Last[symbol]);
+            }
+
             Assert.Empty(recorder.Violations);
         }
         finally
