@@ -212,6 +212,11 @@ class PriceFeedClient:
         return self._buffer.stale
 
     @property
+    def buffered_quotes(self):
+        """Quotes received and not yet read."""
+        return len(self._buffer)
+
+    @property
     def subscriptions(self):
         """The symbols subscribed to, sent again on every reconnect."""
         return frozenset(self._subscriptions)

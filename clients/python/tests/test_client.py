@@ -3,7 +3,7 @@
 
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
-Scenarios: ordered, ordered_json, restart, dead (default: all). Each starts its own servers on free
+Scenarios: ordered, ordered_json, restart, slow_reader, dead (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
 """
@@ -49,6 +49,20 @@ class ServerProcess:
     def http_json(self, path):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
             return json.load(response)
+
+    async def quiet(self, duration):
+        """Waits until the simulator has stopped and the fan-out has sent everything on. The simulator
+        produces rate x duration quotes and may need longer than the duration on a busy machine, so
+        "quiet" is a processed count that stays the same for half a second, not the clock."""
+        seen = {"processed": -1, "since": time.monotonic()}
+
+        def settled():
+            health = self.http_json("/healthz")
+            if health["quotesProcessed"] != seen["processed"]:
+                seen["processed"], seen["since"] = health["quotesProcessed"], time.monotonic()
+            return (health["uptimeSeconds"] > duration and health["ringLag"] == 0
+                    and time.monotonic() - seen["since"] > 0.5)
+        await until(settled, "the server's source has gone quiet", self)
 
     async def started(self):
         def healthy():
@@ -176,8 +190,7 @@ async def scenario_restart(dll):
                                      "--duration", "3", "--heartbeat-ms", HEARTBEAT_MS).started()
         await until(lambda: client.state == ConnectionState.CONNECTED and recorder.count > before_restart,
                     "quotes from the restarted server", second)
-        await until(lambda: second.http_json("/healthz")["uptimeSeconds"] > 3.5
-                    and second.http_json("/healthz")["ringLag"] == 0, "the source has gone quiet", second)
+        await second.quiet(3)
 
         snapshot = await take_snapshot(second)
         await until(lambda: all(recorder.last.get(s) == q for s, q in snapshot.items()),
@@ -191,6 +204,35 @@ async def scenario_restart(dll):
         first.kill()
         if second is not None:
             second.kill()
+
+
+async def scenario_slow_reader(dll):
+    capacity = 8
+    server = await ServerProcess(dll, free_port(), "--symbols", "5", "--rate", "2000", "--seed", "9",
+                                 "--duration", "2", "--heartbeat-ms", HEARTBEAT_MS).started()
+    try:
+        gaps = []
+        async with PriceFeedClient(server.url, buffer_capacity=capacity,
+                                   on_gap=lambda symbol, last, new: gaps.append(symbol)) as client:
+            await client.subscribe("*")
+            # Nobody reads while the source runs: the buffer fills, then conflates.
+            await server.quiet(2)
+            snapshot = await take_snapshot(server)
+            await until(lambda: client.quotes_conflated > 0, "the buffer conflated", server)
+            buffered = client.buffered_quotes
+            assert 1 <= buffered <= capacity + len(snapshot), buffered
+
+            last = {}
+            quotes = client.quotes()
+            for _ in range(buffered):
+                quote = await quotes.__anext__()
+                assert quote.symbol not in last or quote.seq > last[quote.symbol].seq, quote
+                last[quote.symbol] = quote
+            assert last == snapshot, (last, snapshot)
+            assert gaps, "the conflated updates show as gaps"
+            print(f"slow_reader: {client.quotes_conflated} conflated, {buffered} buffered, {len(gaps)} gaps, converged")
+    finally:
+        server.kill()
 
 
 async def scenario_dead(dll):
@@ -238,6 +280,7 @@ SCENARIOS = {
     "ordered": scenario_ordered,
     "ordered_json": lambda dll: scenario_ordered(dll, JSON),
     "restart": scenario_restart,
+    "slow_reader": scenario_slow_reader,
     "dead": scenario_dead,
 }
 

@@ -112,16 +112,31 @@ internal sealed partial class FeedServerProcess : IDisposable
         JsonSerializer.Deserialize<string[]>(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/api/symbols")))!;
 
     /// <summary>Waits until the simulator has stopped (<c>--duration</c> passed) and the fan-out has sent everything on.</summary>
-    public Task WaitUntilQuietAsync(double durationSeconds) =>
-        Poll.UntilAsync(
+    /// <remarks>The simulator produces rate x duration quotes and may need longer than the duration on a busy
+    /// machine, so "quiet" is a processed count that stays the same for half a second, not the clock.</remarks>
+    public Task WaitUntilQuietAsync(double durationSeconds)
+    {
+        var processed = -1L;
+        var unchangedSince = Stopwatch.StartNew();
+        return Poll.UntilAsync(
             async () =>
             {
                 using var health = JsonDocument.Parse(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/healthz")));
                 var root = health.RootElement;
-                return root.GetProperty("uptimeSeconds").GetDouble() > durationSeconds + 0.5 && root.GetProperty("ringLag").GetInt64() == 0;
+                var now = root.GetProperty("quotesProcessed").GetInt64();
+                if (now != processed)
+                {
+                    processed = now;
+                    unchangedSince.Restart();
+                }
+
+                return root.GetProperty("uptimeSeconds").GetDouble() > durationSeconds
+                    && root.GetProperty("ringLag").GetInt64() == 0
+                    && unchangedSince.Elapsed > TimeSpan.FromMilliseconds(500);
             },
             "the server's source has gone quiet",
             this);
+    }
 
     /// <summary>SIGTERM, then waits for the process to exit.</summary>
     public void Stop()

@@ -83,6 +83,40 @@ public sealed class PriceFeedClientTests
     }
 
     [Fact]
+    public async Task ConflatesBySymbolWhenTheReaderFallsBehindAndStillDeliversEveryLatestQuote()
+    {
+        const int capacity = 8;
+        const double duration = 2;
+        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+            "--symbols", "5", "--rate", "2000", "--seed", "9", "--duration", "2", "--heartbeat-ms", HeartbeatMs);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl, BufferCapacity = capacity });
+        await client.SubscribeAsync("*");
+
+        // Nobody reads while the source runs: the buffer fills, then conflates.
+        await server.WaitUntilQuietAsync(duration);
+        var snapshot = await TakeSnapshotAsync(server);
+        await Poll.UntilAsync(() => client.QuotesConflated > 0, "the buffer conflated", server);
+        Assert.InRange(client.BufferedQuotes, 1, capacity + snapshot.Count);
+
+        var last = new Dictionary<string, Quote>(StringComparer.Ordinal);
+        var gaps = 0;
+        client.GapDetected += (_, _) => gaps++;
+        await foreach (var quote in client.ReadQuotesAsync())
+        {
+            Assert.True(!last.TryGetValue(quote.Symbol, out var previous) || quote.Seq > previous.Seq, $"{quote.Symbol} seq {quote.Seq} went backwards");
+            last[quote.Symbol] = quote;
+            // The source is quiet: once the buffer is empty, nothing more will come.
+            if (client.BufferedQuotes == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(snapshot, last);
+        Assert.True(gaps > 0, "the conflated updates show as gaps");
+    }
+
+    [Fact]
     public async Task ReplacesAConnectionOnWhichTheServerStoppedAnswering()
     {
         using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),

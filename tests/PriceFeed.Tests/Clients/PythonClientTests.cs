@@ -19,6 +19,7 @@ public sealed class PythonClientTests
     [InlineData("ordered")]
     [InlineData("ordered_json")]
     [InlineData("restart")]
+    [InlineData("slow_reader")]
     [InlineData("dead")]
     public async Task ScenarioPasses(string scenario)
     {
