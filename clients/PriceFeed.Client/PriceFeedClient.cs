@@ -74,8 +74,8 @@ public sealed class PriceFeedClient : IAsyncDisposable
     /// <summary>What the server said in <c>hello</c> on the current (or last) connection.</summary>
     public ServerHello? Server => _server;
 
-    /// <summary>The symbols subscribed to (and sent again on every reconnect).</summary>
-    public IReadOnlyCollection<string> Subscriptions => _subscriptions;
+    /// <summary>A copy of the symbols subscribed to (they are sent again on every reconnect).</summary>
+    public IReadOnlyCollection<string> Subscriptions => [.. _subscriptions];
 
     /// <summary>Quotes the local buffer discarded because a newer quote of the same symbol arrived before the reader took them.</summary>
     public long QuotesConflated => _buffer.Conflated;

@@ -318,7 +318,8 @@ class PriceFeedClient:
                 open_timeout=self._connect_timeout,
                 **{_HEADERS_ARGUMENT: headers},
             )
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, TimeoutError):
+            # Distinct classes before Python 3.11; websockets raises one or the other depending on its version.
             raise PriceFeedError(f"no WebSocket handshake within connect_timeout ({self._connect_timeout} s)") from None
         except websockets.exceptions.InvalidHandshake as error:
             status = _status_code(error)
@@ -459,6 +460,8 @@ class PriceFeedClient:
 
     async def _wait_connected(self):
         """The open connection, once there is one; raises once the client is closed."""
+        if self._connected is None:
+            raise PriceFeedError("connect() first (or use the client in 'async with')", transient=False)
         ws = None if self._closing else await asyncio.shield(self._connected)
         if ws is None:
             raise self._closed_error or PriceFeedError("the client is closed", transient=False)
