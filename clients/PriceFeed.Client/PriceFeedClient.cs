@@ -117,9 +117,11 @@ public sealed class PriceFeedClient : IAsyncDisposable
     public Task<SubscribeResult> SubscribeAsync(params string[] symbols) => SubscribeAsync(symbols, CancellationToken.None);
 
     /// <summary>Subscribes to <paramref name="symbols"/> (exact symbols, or <c>*</c> for all) and returns the server's answer.</summary>
-    /// <remarks>Accepted symbols are subscribed again on every reconnect. If the connection drops before
-    /// the answer, the request is sent again on the next connection.</remarks>
-    /// <exception cref="ObjectDisposedException">The client is closed.</exception>
+    /// <remarks>Accepted symbols are subscribed again on every reconnect. While the client is reconnecting,
+    /// the request waits for the next connection (bound the wait with <paramref name="cancellationToken"/>);
+    /// if the connection drops before the answer, the request is sent again on the next one.</remarks>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    /// <exception cref="PriceFeedException">The client closed because the server refused it (<see cref="PriceFeedException.IsTransient"/> false).</exception>
     public async Task<SubscribeResult> SubscribeAsync(IEnumerable<string> symbols, CancellationToken cancellationToken = default)
     {
         var request = new Subscribe { ThrottleMs = _options.ThrottleMs };
