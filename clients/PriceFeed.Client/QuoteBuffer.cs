@@ -1,0 +1,116 @@
+using System.Threading.Channels;
+
+namespace PriceFeed.Client;
+
+/// <summary>
+/// The bounded buffer between the connection loop and the reader: first in, first out while the reader
+/// keeps up, conflating by symbol once it falls <c>capacity</c> quotes behind. Also the seq guard.
+/// </summary>
+/// <remarks>
+/// <para>Policy: below capacity every quote is kept. At capacity, a quote for a symbol that already has
+/// a quote waiting replaces that quote in place (latest wins, the position in the queue is kept) and
+/// <see cref="Conflated"/> counts the one replaced; a quote for a symbol with nothing waiting is still
+/// queued, so the bound is capacity plus at most one quote per symbol.</para>
+/// <para>Why conflate rather than drop the oldest: a quant script wants the current price of every
+/// symbol. Dropping the oldest can lose the last update of a quiet symbol for good; conflating never
+/// does, so once the source goes quiet the reader holds every symbol's newest quote (the server's
+/// convergence guarantee, kept through this buffer). The price is that a slow reader sees seq jumps,
+/// which the client reports as gaps.</para>
+/// <para>Seq guard: a quote whose seq is not above the last one accepted for its symbol is ignored
+/// (<see cref="Stale"/>): the snapshot after a reconnect repeats what was already delivered. With FIFO
+/// order and in-place replacement by newer quotes, the reader sees each symbol's seq strictly increase.</para>
+/// <para>Thread-safety: one writer (the connection loop) and one reader at a time; a lock guards the
+/// per-symbol state they share.</para>
+/// </remarks>
+internal sealed class QuoteBuffer
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Pending> _newestPendingBySymbol = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ulong> _lastAcceptedSeq = new(StringComparer.Ordinal);
+    private readonly int _capacity;
+    private int _count;
+    private long _conflated;
+    private long _stale;
+
+    public QuoteBuffer(int capacity) => _capacity = capacity;
+
+    /// <summary>Quotes replaced by a newer quote of the same symbol before the reader took them.</summary>
+    public long Conflated => Interlocked.Read(ref _conflated);
+
+    /// <summary>Quotes ignored because their seq was not newer than one already accepted for the symbol.</summary>
+    public long Stale => Interlocked.Read(ref _stale);
+
+    /// <summary>Quotes waiting for the reader.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Queues <paramref name="quote"/> unless it is stale; false when it was ignored.</summary>
+    public bool TryWrite(Quote quote)
+    {
+        lock (_lock)
+        {
+            if (_lastAcceptedSeq.TryGetValue(quote.Symbol, out var last) && quote.Seq <= last)
+            {
+                _stale++;
+                return false;
+            }
+
+            _lastAcceptedSeq[quote.Symbol] = quote.Seq;
+            if (_count >= _capacity && _newestPendingBySymbol.TryGetValue(quote.Symbol, out var waiting))
+            {
+                waiting.Quote = quote;
+                _conflated++;
+                return true;
+            }
+
+            var pending = new Pending(quote);
+            _newestPendingBySymbol[quote.Symbol] = pending;
+            _count++;
+            // Unbounded: the bound is enforced above, so the write always succeeds until Complete.
+            return _queue.Writer.TryWrite(pending);
+        }
+    }
+
+    /// <summary>Takes the oldest waiting quote, if any.</summary>
+    public bool TryRead(out Quote quote)
+    {
+        if (!_queue.Reader.TryRead(out var pending))
+        {
+            quote = null!;
+            return false;
+        }
+
+        lock (_lock)
+        {
+            quote = pending.Quote;
+            _count--;
+            if (_newestPendingBySymbol.TryGetValue(quote.Symbol, out var newest) && ReferenceEquals(newest, pending))
+            {
+                _newestPendingBySymbol.Remove(quote.Symbol);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits until a quote is waiting (true) or the buffer is completed and empty (false, or the completion's exception).</summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _queue.Reader.WaitToReadAsync(cancellationToken);
+
+    /// <summary>No more quotes: the reader drains what is left, then ends (with <paramref name="error"/> when not null).</summary>
+    public void Complete(Exception? error) => _queue.Writer.TryComplete(error);
+
+    /// <summary>A queued quote; the connection loop may replace it with a newer one of the same symbol until the reader takes it.</summary>
+    private sealed class Pending(Quote quote)
+    {
+        public Quote Quote { get; set; } = quote;
+    }
+}

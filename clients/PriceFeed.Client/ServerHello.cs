@@ -1,0 +1,10 @@
+namespace PriceFeed.Client;
+
+/// <summary>What the server announced when the current connection opened (CONTRACT.md, <c>hello</c>).</summary>
+/// <param name="ServerId">Identifies the server node.</param>
+/// <param name="Protocol">The negotiated subprotocol.</param>
+/// <param name="HeartbeatInterval">How often the server pings; the client declares the connection dead after
+/// <see cref="PriceFeedClient.DeadAfterHeartbeats"/> intervals without a frame.</param>
+/// <param name="MaxSymbolsPerClient">Most named symbols one connection may subscribe to.</param>
+/// <param name="SlowConsumerPolicy">The server's policy for clients that fall behind: <c>conflate</c> or <c>drop</c>.</param>
+public sealed record ServerHello(string ServerId, string Protocol, TimeSpan HeartbeatInterval, int MaxSymbolsPerClient, string SlowConsumerPolicy);

@@ -1,0 +1,545 @@
+"""PriceFeed client for quant scripts: ordered quotes that survive reconnects.
+
+Model (the same as the C# PriceFeed.Client):
+
+* Quotes come from one async iterator, ``client.quotes()``. Per symbol, ``seq`` strictly increases
+  in what it yields, also across reconnects: a quote not newer than one already accepted for its
+  symbol (typically a snapshot repeat after a reconnect) is ignored.
+* Gaps and connection states are callbacks. ``on_gap(symbol, last_seq, new_seq)`` runs in the
+  reader, just before the quote that reveals the gap is yielded. ``on_state(state, cause)`` runs on
+  the connection task. Both should return quickly.
+* A lost connection is replaced after an exponential backoff with full jitter; every subscription
+  is sent again and the snapshot brings each symbol up to date. Refusals that would repeat (HTTP
+  401/403; close codes 1002, 1003, 1007, 1008, 1009) close the client, and ``quotes()`` raises them.
+* The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
+  on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
+* A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
+  symbol (the newest quote replaces the one waiting, keeping its place), so the newest quote of every
+  symbol always arrives. ``quotes_conflated`` counts what it discarded.
+
+Everything runs on the caller's asyncio event loop; the client is not thread-safe.
+"""
+
+import asyncio
+import collections
+import enum
+import random
+import time
+
+import websockets
+from google.protobuf import json_format
+
+from . import pricefeed_v1_pb2 as pb
+
+try:
+    # websockets 13 and later: the new asyncio implementation, whose header argument has a new name.
+    from websockets.asyncio.client import connect as _ws_connect
+
+    _HEADERS_ARGUMENT = "additional_headers"
+except ImportError:
+    # websockets 10 to 12 (Debian bookworm ships 10.4): the original implementation.
+    from websockets import connect as _ws_connect
+
+    _HEADERS_ARGUMENT = "extra_headers"
+
+PROTO = "pricefeed.v1.proto"
+JSON = "pricefeed.v1.json"
+
+# Heartbeat intervals without any frame after which a connection is presumed dead: the server pings
+# every interval and the client every half interval, so a live connection carries several frames
+# in that time, while a dead one is replaced within three intervals.
+DEAD_AFTER_HEARTBEATS = 2.5
+
+# CONTRACT.md close codes after which a new connection would be refused the same way: protocol
+# error, wrong frame type, invalid payload, policy (e.g. an expired token), message too big.
+_FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009})
+
+# 16 MiB: a snapshot of 100,000 symbols at about 100 bytes each; nothing larger is a PriceFeed message.
+_MAX_MESSAGE_BYTES = 16 << 20
+
+_WILDCARD = "*"
+
+
+class ConnectionState(enum.Enum):
+    """Where the client stands with its server."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+class PriceFeedError(Exception):
+    """A failure of the conversation; ``transient`` says whether a new connection may succeed."""
+
+    def __init__(self, message, *, close_code=None, transient=True):
+        super().__init__(message)
+        self.close_code = close_code
+        self.transient = transient
+
+
+class _Pending:
+    """A queued quote; a newer quote of the same symbol may replace it until the reader takes it."""
+
+    __slots__ = ("quote",)
+
+    def __init__(self, quote):
+        self.quote = quote
+
+
+class _QuoteBuffer:
+    """FIFO while the reader keeps up, conflating by symbol past ``capacity``; also the seq guard.
+
+    Conflating rather than dropping the oldest: dropping can lose the last update of a quiet symbol
+    for good, conflating never does, so once the source goes quiet the reader holds every symbol's
+    newest quote. The bound is soft by at most one quote per symbol for the same reason.
+    """
+
+    def __init__(self, capacity):
+        self._capacity = capacity
+        self._queue = collections.deque()
+        self._newest_pending = {}
+        self._last_accepted = {}
+        self._ready = asyncio.Event()
+        self._error = None
+        self._completed = False
+        self.conflated = 0
+        self.stale = 0
+
+    def __len__(self):
+        return len(self._queue)
+
+    def write(self, quote):
+        last = self._last_accepted.get(quote.symbol)
+        if last is not None and quote.seq <= last:
+            self.stale += 1
+            return
+        self._last_accepted[quote.symbol] = quote.seq
+        waiting = self._newest_pending.get(quote.symbol)
+        if waiting is not None and len(self._queue) >= self._capacity:
+            waiting.quote = quote
+            self.conflated += 1
+            return
+        pending = _Pending(quote)
+        self._newest_pending[quote.symbol] = pending
+        self._queue.append(pending)
+        self._ready.set()
+
+    def complete(self, error=None):
+        self._completed = True
+        self._error = error
+        self._ready.set()
+
+    async def read(self):
+        """The oldest waiting quote; None once completed and drained (or the completion's error)."""
+        while not self._queue:
+            if self._completed:
+                if self._error is not None:
+                    raise self._error
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        pending = self._queue.popleft()
+        quote = pending.quote
+        if self._newest_pending.get(quote.symbol) is pending:
+            del self._newest_pending[quote.symbol]
+        return quote
+
+
+def _backoff(attempt, base, cap):
+    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], so that the clients of a
+    restarted server come back spread out instead of in synchronised waves."""
+    return random.uniform(0, min(cap, base * (2 ** min(attempt - 1, 30))))
+
+
+class PriceFeedClient:
+    """A PriceFeed subscriber that stays connected.
+
+    ::
+
+        async with PriceFeedClient("ws://127.0.0.1:8080/ws") as client:
+            await client.subscribe("*")
+            async for quote in client.quotes():
+                print(quote.symbol, quote.seq, quote.bid, quote.ask)
+
+    ``connect()`` (or entering ``async with``) opens the first connection and raises if that fails;
+    later losses are retried until ``close()``.
+    """
+
+    def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
+                 reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
+                 on_gap=None, on_state=None):
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
+        if subprotocol not in (PROTO, JSON):
+            raise ValueError(f"subprotocol must be {PROTO!r} or {JSON!r}; it is {subprotocol!r}")
+        if buffer_capacity < 1:
+            raise ValueError(f"buffer_capacity must be at least 1; it is {buffer_capacity}")
+        if not 0 < reconnect_delay <= max_reconnect_delay:
+            raise ValueError("reconnect_delay must be positive and at most max_reconnect_delay")
+        self._url = url
+        self._token = token
+        self._subprotocol = subprotocol
+        self._throttle_ms = throttle_ms
+        self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max_reconnect_delay
+        self._connect_timeout = connect_timeout
+        self._on_gap = on_gap
+        self._on_state = on_state
+        self._buffer = _QuoteBuffer(buffer_capacity)
+        self._subscriptions = set()
+        self._pending = {}
+        self._next_request_id = 0
+        self._ws = None
+        self._connected = None
+        self._connection_ended = None
+        self._run_task = None
+        self._closing = False
+        self._closed_error = None
+        self._last_yielded = {}
+        self.state = ConnectionState.CONNECTING
+        self.hello = None
+        self.gaps_detected = 0
+
+    @property
+    def quotes_conflated(self):
+        """Quotes the local buffer discarded: a newer quote of the same symbol arrived before the reader took them."""
+        return self._buffer.conflated
+
+    @property
+    def quotes_ignored_as_stale(self):
+        """Quotes not newer than one already accepted for their symbol (mostly snapshot repeats after a reconnect)."""
+        return self._buffer.stale
+
+    @property
+    def buffered_quotes(self):
+        """Quotes received and not yet read."""
+        return len(self._buffer)
+
+    @property
+    def subscriptions(self):
+        """The symbols subscribed to, sent again on every reconnect."""
+        return frozenset(self._subscriptions)
+
+    async def __aenter__(self):
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info):
+        await self.close()
+
+    async def connect(self):
+        """Opens the first connection and waits for the server's hello."""
+        self._connected = asyncio.get_running_loop().create_future()
+        ws = await self._open()
+        self._run_task = asyncio.ensure_future(self._run(ws))
+
+    async def subscribe(self, *symbols):
+        """Subscribes to exact symbols or ``"*"``; returns the server's ``SubscribeResult``.
+
+        Accepted symbols are subscribed again on every reconnect; a request whose answer is lost
+        with the connection is sent again on the next one.
+        """
+        _check_symbols(symbols)
+        while True:
+            ws = await self._wait_connected()
+            ended = self._connection_ended
+            self._next_request_id += 1
+            request_id = self._next_request_id
+            answer = asyncio.get_running_loop().create_future()
+            self._pending[request_id] = answer
+            try:
+                message = pb.ClientMessage(subscribe=pb.Subscribe(
+                    request_id=request_id, symbols=symbols, throttle_ms=self._throttle_ms))
+                if await self._try_send(ws, message):
+                    result = await answer
+                    if result is not None:
+                        return result
+            finally:
+                self._pending.pop(request_id, None)
+            # The connection died before the answer: once the client has given up on it, try the next one.
+            await ended
+            if self._closing:
+                raise self._closed_error or PriceFeedError("the client is closed", transient=False)
+
+    async def unsubscribe(self, *symbols):
+        """Stops the updates of ``symbols``. The server does not answer; the symbols are forgotten at
+        once, so quotes of theirs still in flight are not yielded and reconnects do not bring them back."""
+        _check_symbols(symbols)
+        self._subscriptions.difference_update(symbols)
+        if self._ws is not None:
+            await self._try_send(self._ws, pb.ClientMessage(unsubscribe=pb.Unsubscribe(symbols=symbols)))
+
+    async def quotes(self):
+        """Yields quotes in arrival order, each symbol's seq strictly increasing; ends after ``close()``."""
+        while True:
+            quote = await self._buffer.read()
+            if quote is None:
+                return
+            last = self._last_yielded.get(quote.symbol)
+            if last is not None and quote.seq > last + 1:
+                self.gaps_detected += 1
+                if self._on_gap is not None:
+                    self._on_gap(quote.symbol, last, quote.seq)
+            self._last_yielded[quote.symbol] = quote.seq
+            yield quote
+
+    async def close(self):
+        """Closes the connection normally, stops reconnecting and ends ``quotes()``."""
+        if self._closing:
+            return
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            try:
+                await asyncio.wait_for(ws.close(), timeout=2)
+            except (asyncio.TimeoutError, websockets.exceptions.WebSocketException, OSError):
+                _abort(ws)
+        if self._run_task is not None:
+            self._run_task.cancel()
+            try:
+                await self._run_task
+            except asyncio.CancelledError:
+                pass
+        self._finish(None)
+
+    # --- connection loop -------------------------------------------------------------------
+
+    async def _open(self):
+        """Connects, waits for hello and sends every subscription again."""
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            ws = await _ws_connect(
+                self._url,
+                subprotocols=[self._subprotocol],
+                # The client's own ping/pong heartbeat detects dead servers; the library's would add nothing.
+                ping_interval=None,
+                max_size=_MAX_MESSAGE_BYTES,
+                open_timeout=self._connect_timeout,
+                **{_HEADERS_ARGUMENT: headers},
+            )
+        except (asyncio.TimeoutError, TimeoutError):
+            # Distinct classes before Python 3.11; websockets raises one or the other depending on its version.
+            raise PriceFeedError(f"no WebSocket handshake within connect_timeout ({self._connect_timeout} s)") from None
+        except websockets.exceptions.InvalidHandshake as error:
+            status = _status_code(error)
+            if status in (401, 403):
+                raise PriceFeedError(f"the server refused the connection with HTTP {status}: check the token",
+                                     transient=False) from error
+            raise PriceFeedError(f"the WebSocket handshake failed: {error}") from error
+        except OSError as error:
+            raise PriceFeedError(f"cannot connect to {self._url}: {error}") from error
+
+        try:
+            # CONTRACT.md: the server sends hello first.
+            first = await asyncio.wait_for(ws.recv(), timeout=self._connect_timeout)
+            message = self._decode(first)
+            if message.WhichOneof("body") != "hello":
+                raise PriceFeedError(f"the server's first message was {message.WhichOneof('body')}, not hello",
+                                     transient=False)
+            self.hello = message.hello
+            if self._subscriptions:
+                # Request id 0 is never a caller's: the answer only keeps the subscription set up to date.
+                await ws.send(self._encode(pb.ClientMessage(subscribe=pb.Subscribe(
+                    symbols=sorted(self._subscriptions), throttle_ms=self._throttle_ms))))
+        except asyncio.TimeoutError:
+            _abort(ws)
+            raise PriceFeedError(f"no hello within connect_timeout ({self._connect_timeout} s)") from None
+        except websockets.exceptions.ConnectionClosed as error:
+            raise _describe_close(error, None) from error
+        except BaseException:
+            _abort(ws)
+            raise
+
+        self._ws = ws
+        self._connection_ended = asyncio.get_running_loop().create_future()
+        self._set_state(ConnectionState.CONNECTED, None)
+        if not self._connected.done():
+            self._connected.set_result(ws)
+        return ws
+
+    async def _run(self, ws):
+        attempt = 0
+        try:
+            while True:
+                opened = time.monotonic()
+                cause = await self._serve(ws)
+                # Answer the callers waiting on this connection only after they can see it is gone.
+                self._ws = None
+                self._connected = asyncio.get_running_loop().create_future()
+                self._connection_ended.set_result(None)
+                for answer in self._pending.values():
+                    if not answer.done():
+                        answer.set_result(None)
+                if self._closing:
+                    return
+                if not cause.transient:
+                    self._finish(cause)
+                    return
+                # A connection that lived for a heartbeat was a success: start the backoff over.
+                if time.monotonic() - opened >= self.hello.heartbeat_interval_ms / 1000:
+                    attempt = 0
+                while True:
+                    attempt += 1
+                    delay = _backoff(attempt, self._reconnect_delay, self._max_reconnect_delay)
+                    self._set_state(ConnectionState.RECONNECTING, cause)
+                    await asyncio.sleep(delay)
+                    try:
+                        ws = await self._open()
+                        break
+                    except PriceFeedError as error:
+                        if not error.transient:
+                            raise
+                        cause = error
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a final refusal or a failing on_state callback closes the client with it
+            self._finish(error)
+
+    async def _serve(self, ws):
+        """Receives and dispatches until the connection ends; returns why it ended."""
+        # A server that announces no interval gets the server's default (15 s) rather than no check.
+        interval = (self.hello.heartbeat_interval_ms or 15000) / 1000
+        last_received = [time.monotonic()]
+        watchdog = asyncio.ensure_future(self._watch(ws, interval, last_received))
+        last_error = None
+        try:
+            while True:
+                raw = await ws.recv()
+                last_received[0] = time.monotonic()
+                message = self._decode(raw)
+                kind = message.WhichOneof("body")
+                if kind == "quotes":
+                    self._accept(message.quotes)
+                elif kind == "snapshot":
+                    self._accept(message.snapshot)
+                elif kind == "subscribe_result":
+                    self._on_subscribe_result(message.subscribe_result)
+                elif kind == "error":
+                    # The server sends error just before it closes; keep it for the close's description.
+                    last_error = f"{message.error.code} {message.error.message}"
+                # hello again or pong: receiving it already proved the server alive.
+        except websockets.exceptions.ConnectionClosed as error:
+            silent = time.monotonic() - last_received[0]
+            if watchdog.done() and silent > interval * DEAD_AFTER_HEARTBEATS:
+                return PriceFeedError(f"no frame from the server for {silent:.1f} s (heartbeat interval "
+                                      f"{interval} s): connection presumed dead")
+            return _describe_close(error, last_error)
+        except PriceFeedError as error:
+            _abort(ws)
+            return error
+        finally:
+            watchdog.cancel()
+
+    async def _watch(self, ws, interval, last_received):
+        """Pings every half interval; aborts the connection after DEAD_AFTER_HEARTBEATS silent intervals."""
+        while True:
+            await asyncio.sleep(interval / 2)
+            if time.monotonic() - last_received[0] > interval * DEAD_AFTER_HEARTBEATS:
+                # A frozen server or a half-open TCP connection never fails the receive by itself.
+                _abort(ws)
+                return
+            await self._try_send(ws, pb.ClientMessage(ping=pb.Ping(client_time_ns=time.time_ns())))
+
+    def _accept(self, batch):
+        subscriptions = self._subscriptions
+        everything = _WILDCARD in subscriptions
+        for quote in batch.quotes:
+            # Quotes of a symbol unsubscribed a moment ago may still be in flight: drop them.
+            if everything or quote.symbol in subscriptions:
+                self._buffer.write(quote)
+
+    def _on_subscribe_result(self, result):
+        # Before the snapshot that follows is dispatched, so that its quotes pass the subscription filter.
+        self._subscriptions.update(result.accepted)
+        answer = self._pending.get(result.request_id)
+        if answer is not None and not answer.done():
+            answer.set_result(result)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _wait_connected(self):
+        """The open connection, once there is one; raises once the client is closed."""
+        if self._connected is None:
+            raise PriceFeedError("connect() first (or use the client in 'async with')", transient=False)
+        ws = None if self._closing else await asyncio.shield(self._connected)
+        if ws is None:
+            raise self._closed_error or PriceFeedError("the client is closed", transient=False)
+        return ws
+
+    async def _try_send(self, ws, message):
+        """Sends; False when the connection is dead (the connection loop notices and replaces it)."""
+        try:
+            await ws.send(self._encode(message))
+            return True
+        except (websockets.exceptions.ConnectionClosed, OSError):
+            return False
+
+    def _encode(self, message):
+        if self._subprotocol == JSON:
+            return json_format.MessageToJson(message, indent=None)
+        return message.SerializeToString()
+
+    def _decode(self, raw):
+        try:
+            if self._subprotocol == JSON:
+                return json_format.Parse(raw, pb.ServerMessage(), ignore_unknown_fields=True)
+            return pb.ServerMessage.FromString(raw)
+        except Exception as error:  # noqa: BLE001 - protobuf raises DecodeError, ParseError, TypeError or UnicodeError
+            raise PriceFeedError(f"the server sent a message that is not a {self._subprotocol} ServerMessage: {error}",
+                                 transient=False) from error
+
+    def _set_state(self, state, cause):
+        self.state = state
+        if self._on_state is not None:
+            self._on_state(state, cause)
+
+    def _finish(self, cause):
+        """Final: no more connections; the reader ends (raising ``cause`` if any) and waiting callers fail."""
+        if self.state == ConnectionState.CLOSED:
+            return
+        self._closing = True
+        self._closed_error = cause
+        self._buffer.complete(cause)
+        # None wakes the callers waiting for a connection or an answer; they see the client closed.
+        # (Results rather than exceptions: nobody may be waiting, and asyncio warns of unread exceptions.)
+        for waiter in (self._connected, self._connection_ended, *self._pending.values()):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        self._set_state(ConnectionState.CLOSED, cause)
+
+
+async def connect(url, **options):
+    """Creates a ``PriceFeedClient`` and opens its first connection; see the class for the options."""
+    client = PriceFeedClient(url, **options)
+    await client.connect()
+    return client
+
+
+def _check_symbols(symbols):
+    if not symbols or not all(isinstance(s, str) and s for s in symbols):
+        raise ValueError("give at least one symbol, none of them empty")
+
+
+def _abort(ws):
+    """Drops the TCP connection at once, without waiting for a close handshake a dead server will not answer."""
+    transport = getattr(ws, "transport", None)
+    if transport is not None:
+        transport.abort()
+
+
+def _status_code(error):
+    # websockets 10-12: InvalidStatusCode.status_code; 13 and later: InvalidStatus.response.status_code.
+    status = getattr(error, "status_code", None)
+    if status is None:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+    return status
+
+
+def _describe_close(error, last_error):
+    close = getattr(error, "rcvd", None)
+    code = close.code if close is not None else 1006
+    detail = f" ({close.reason})" if close is not None and close.reason else ""
+    after = f" after error: {last_error}" if last_error else ""
+    return PriceFeedError(f"the server closed the connection with {code}{detail}{after}",
+                          close_code=code, transient=code not in _FINAL_CLOSE_CODES)

@@ -1,0 +1,191 @@
+using PriceFeed.Client;
+
+namespace PriceFeed.Tests.Clients;
+
+/// <summary>The C# client against real server processes: ordering, restart on the same port, a server that stops answering.</summary>
+public sealed class PriceFeedClientTests
+{
+    // 500 ms heartbeats: a dead connection is found in about 1.5 s instead of 45 s.
+    private const string HeartbeatMs = "500";
+
+    [Theory]
+    [InlineData(PriceFeedSubprotocol.Proto)]
+    [InlineData(PriceFeedSubprotocol.Json)]
+    public async Task ReceivesOrderedQuotesOfTheSubscribedSymbols(PriceFeedSubprotocol subprotocol)
+    {
+        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+            "--symbols", "20", "--rate", "2000", "--seed", "11", "--heartbeat-ms", HeartbeatMs);
+        var symbols = (await server.SymbolsAsync()).Take(5).ToArray();
+
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl, Subprotocol = subprotocol });
+        var result = await client.SubscribeAsync([.. symbols, "NO.SUCH"]);
+        await using var recorder = new QuoteRecorder(client);
+        await Poll.UntilAsync(() => recorder.Count >= 300, "300 quotes arrived", server);
+
+        Assert.Equal(symbols, result.Accepted);
+        Assert.Equal([new SymbolRejection("NO.SUCH", "unknown_symbol")], result.Rejected);
+        Assert.Equal(subprotocol == PriceFeedSubprotocol.Json ? "pricefeed.v1.json" : "pricefeed.v1.proto", client.Server!.Protocol);
+        Assert.Empty(recorder.Violations);
+        Assert.Subset(symbols.ToHashSet(), recorder.Last.Keys.ToHashSet());
+    }
+
+    [Fact]
+    public async Task ResumesAfterTheServerRestartsOnTheSamePortAndConverges()
+    {
+        // The same seed gives the same symbols, and the restarted simulator replays the same quotes from seq 1:
+        // at ten times the rate it soon passes every seq the client saw, then stops (--duration) so the state can settle.
+        const double restartedDuration = 3;
+        var port = FeedServerProcess.FreePort();
+        var first = await FeedServerProcess.StartAsync(port, "--symbols", "10", "--rate", "500", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = first.WebSocketUrl,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        });
+        await client.SubscribeAsync("*");
+        await using var recorder = new QuoteRecorder(client);
+        FeedServerProcess? second = null;
+        try
+        {
+            await Poll.UntilAsync(() => recorder.Count >= 200, "200 quotes from the first server", first);
+            first.Stop();
+            await Poll.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the server is gone", first);
+            var countBeforeRestart = recorder.Count;
+            var seqBeforeRestart = recorder.Last.ToDictionary(p => p.Key, p => p.Value.Seq);
+
+            second = await FeedServerProcess.StartAsync(port,
+                "--symbols", "10", "--rate", "5000", "--seed", "5", "--duration", "3", "--heartbeat-ms", HeartbeatMs);
+            await Poll.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countBeforeRestart,
+                "quotes from the restarted server", second);
+            await second.WaitUntilQuietAsync(restartedDuration);
+
+            var snapshot = await TakeSnapshotAsync(second);
+            await Poll.UntilAsync(
+                () => Task.FromResult(snapshot.All(s => recorder.Last.TryGetValue(s.Key, out var q) && q.Seq == s.Value.Seq)),
+                () => $"the client holds the server's latest seq of every symbol; symbol: server, client (before the restart): "
+                    + string.Join(", ", snapshot.Values.Select(q => $"{q.Symbol}: {q.Seq}, {(recorder.Last.TryGetValue(q.Symbol, out var c) ? c.Seq : 0)} "
+                        + $"({(seqBeforeRestart.TryGetValue(q.Symbol, out var b) ? b : 0)})"))
+                    + $"; state {client.State}, stale {client.QuotesIgnoredAsStale}",
+                second);
+            foreach (var (symbol, latest) in snapshot)
+            {
+                Assert.Equal(latest, recorder.Last[symbol]);
+            }
+
+            Assert.Empty(recorder.Violations);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ConflatesBySymbolWhenTheReaderFallsBehindAndStillDeliversEveryLatestQuote()
+    {
+        const int capacity = 8;
+        const double duration = 2;
+        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+            "--symbols", "5", "--rate", "2000", "--seed", "9", "--duration", "2", "--heartbeat-ms", HeartbeatMs);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl, BufferCapacity = capacity });
+        await client.SubscribeAsync("*");
+
+        // Nobody reads while the source runs: the buffer fills, then conflates.
+        await server.WaitUntilQuietAsync(duration);
+        var snapshot = await TakeSnapshotAsync(server);
+        await Poll.UntilAsync(() => client.QuotesConflated > 0, "the buffer conflated", server);
+        Assert.InRange(client.BufferedQuotes, 1, capacity + snapshot.Count);
+
+        var last = new Dictionary<string, Quote>(StringComparer.Ordinal);
+        var gaps = 0;
+        client.GapDetected += (_, _) => gaps++;
+        await foreach (var quote in client.ReadQuotesAsync())
+        {
+            Assert.True(!last.TryGetValue(quote.Symbol, out var previous) || quote.Seq > previous.Seq, $"{quote.Symbol} seq {quote.Seq} went backwards");
+            last[quote.Symbol] = quote;
+            // The source is quiet: once the buffer is empty, nothing more will come.
+            if (client.BufferedQuotes == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(snapshot, last);
+        Assert.True(gaps > 0, "the conflated updates show as gaps");
+    }
+
+    [Fact]
+    public async Task ReplacesAConnectionOnWhichTheServerStoppedAnswering()
+    {
+        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+            "--symbols", "10", "--rate", "500", "--seed", "3", "--heartbeat-ms", HeartbeatMs);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = server.WebSocketUrl,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+            // A frozen server accepts TCP connections (the kernel does) but never answers the upgrade.
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+        });
+        await client.SubscribeAsync("*");
+        await using var recorder = new QuoteRecorder(client);
+        await Poll.UntilAsync(() => recorder.Count >= 100, "100 quotes", server);
+
+        server.Freeze();
+        try
+        {
+            await Poll.UntilAsync(
+                () => recorder.States.Any(s => s.State == ConnectionState.Reconnecting && s.Cause?.Message.Contains("presumed dead", StringComparison.Ordinal) == true),
+                "the client declares the silent connection dead",
+                server);
+        }
+        finally
+        {
+            server.Thaw();
+        }
+
+        var countAfterThaw = recorder.Count;
+        await Poll.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countAfterThaw + 100,
+            "quotes on a new connection", server);
+        Assert.Empty(recorder.Violations);
+    }
+
+    [Fact]
+    public async Task FailsAtOnceWhenNoServerListens()
+    {
+        var options = new PriceFeedClientOptions { Url = new Uri($"ws://127.0.0.1:{FeedServerProcess.FreePort()}/ws") };
+
+        await Assert.ThrowsAnyAsync<System.Net.WebSockets.WebSocketException>(() => PriceFeedClient.ConnectAsync(options));
+    }
+
+    [Fact]
+    public async Task RejectsOptionsThatCannotWorkNamingTheSetting()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = new Uri("http://127.0.0.1:8080/ws") }));
+
+        Assert.Equal("Url", error.ParamName);
+    }
+
+    /// <summary>A fresh client's first quote of each symbol: the server's snapshot (the source is quiet, so nothing live follows).</summary>
+    private static async Task<Dictionary<string, Quote>> TakeSnapshotAsync(FeedServerProcess server)
+    {
+        var symbols = await server.SymbolsAsync();
+        await using var fresh = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl });
+        await fresh.SubscribeAsync("*");
+        var snapshot = new Dictionary<string, Quote>(StringComparer.Ordinal);
+        using var timeout = new CancellationTokenSource(Poll.DefaultTimeout);
+        await foreach (var quote in fresh.ReadQuotesAsync(timeout.Token))
+        {
+            snapshot.TryAdd(quote.Symbol, quote);
+            if (snapshot.Count == symbols.Length)
+            {
+                break;
+            }
+        }
+
+        return snapshot;
+    }
+}
