@@ -16,12 +16,14 @@ namespace PriceFeed.Server.Fanout;
 /// <para><b>Threads.</b> <see cref="Offer"/> runs on the fan-out thread only; everything else on
 /// the channel's event loop. They share the queues (single producer, single consumer, no lock)
 /// and two flags: a subscription's <c>Pending</c> and the session's drain request.</para>
-/// <para><b>Policies.</b> <c>conflate</c>: a subscription pends at most once; the drain reads the
-/// symbol's newest entry from the <see cref="LastValueCache"/>, so the newest update wins and the
-/// queue never holds more than the client's symbols. <c>drop</c>: every update goes into a
-/// <see cref="DroppingFifo"/> of <c>--queue-capacity</c> entries pointing into the
-/// <see cref="QuoteLog"/>; the oldest fall out. A throttled subscription always conflates
-/// (CONTRACT.md: "latest wins").</para>
+/// <para><b>Policies.</b> Updates first go, in order, into an <see cref="UpdateFifo"/> pointing into
+/// the <see cref="QuoteLog"/>, so a client that keeps up gets every update, even two of a symbol
+/// that arrive in one ring batch. <c>conflate</c>: the FIFO is small (<see cref="ConflateFifoCapacity"/>)
+/// and refuses when full; an update it refuses makes its subscription pend (at most once), and the
+/// drain then reads the symbol's newest entry from the <see cref="LastValueCache"/>: the newest
+/// update wins and the backlog never exceeds the FIFO plus the client's symbols. <c>drop</c>: the
+/// FIFO holds <c>--queue-capacity</c> updates and overwrites the oldest. A throttled subscription
+/// always conflates (CONTRACT.md: "latest wins").</para>
 /// <para><b>Order.</b> The session remembers the last seq it sent per symbol and skips anything
 /// not newer, so a snapshot followed by live updates, re-subscriptions and lapped FIFOs all keep
 /// seq strictly increasing.</para>
@@ -38,17 +40,24 @@ internal sealed class ClientSession : IRunnable
     /// <summary>64 KiB: a frame of about 600 quotes; bigger frames only delay the first quote in them.</summary>
     public const int MaxFrameBytes = 64 * 1024;
 
+    /// <summary>
+    /// Under <c>conflate</c>, updates a client may have waiting in order before newer ones replace older
+    /// ones: 128 absorbs a burst of a ring batch (about 2 KB per client, so 10,000 clients stay cheap).
+    /// </summary>
+    public const int ConflateFifoCapacity = 128;
+
     private const int InitialFrameBytes = 4 * 1024;
 
     private readonly IChannelHandlerContext _context;
     private readonly FanoutContext _fanout;
     private readonly QuoteFrameFormat _format;
     private readonly PendingQueue _pending;
-    private readonly DroppingFifo? _fifo;
+    private readonly UpdateFifo _fifo;
     private readonly List<SymbolSubscription> _deferred = [];
     private readonly Dictionary<int, SymbolSubscription> _subscriptions = [];
     private int _drainRequested;
     private long _conflated;      // fan-out thread
+    private long _conflatedLate;  // event loop: FIFO entries the log lost, replaced by the latest
     private long _delivered;      // event loop
     private long _dropped;        // event loop
     private long _frames;         // event loop
@@ -64,10 +73,9 @@ internal sealed class ClientSession : IRunnable
         _fanout = fanout;
         _format = format;
         _pending = new PendingQueue(this);
-        if (fanout.Log is not null)
-        {
-            _fifo = new DroppingFifo(fanout.QueueCapacity);
-        }
+        _fifo = fanout.DropOldest
+            ? new UpdateFifo(fanout.QueueCapacity, overwriteOldest: true)
+            : new UpdateFifo(Math.Min(fanout.QueueCapacity, ConflateFifoCapacity), overwriteOldest: false);
     }
 
     public IChannel Channel => _context.Channel;
@@ -93,7 +101,7 @@ internal sealed class ClientSession : IRunnable
     /// <summary>The throttle of the <c>*</c> subscription, given to symbols that appear later; under <see cref="SubscriptionLock"/>.</summary>
     public long WildcardThrottleTicks { get; set; }
 
-    public long Conflated => Volatile.Read(ref _conflated);
+    public long Conflated => Volatile.Read(ref _conflated) + Volatile.Read(ref _conflatedLate);
 
     public long Delivered => Volatile.Read(ref _delivered);
 
@@ -101,8 +109,8 @@ internal sealed class ClientSession : IRunnable
 
     public long Frames => Volatile.Read(ref _frames);
 
-    /// <summary>Updates waiting: conflation queue entries are not counted (they are at most the client's symbols).</summary>
-    public long QueuedInFifo => _fifo?.Count ?? 0;
+    /// <summary>Updates waiting in order: conflation queue entries are not counted (they are at most the client's symbols).</summary>
+    public long QueuedInFifo => _fifo.Count;
 
     public bool IsClosed => _closed;
 
@@ -113,9 +121,12 @@ internal sealed class ClientSession : IRunnable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Offer(SymbolSubscription subscription, long sequence)
     {
-        if (_fifo is not null && subscription.ThrottleTicks == 0)
+        if (subscription.ThrottleTicks == 0
+            && (_fanout.DropOldest || Volatile.Read(ref subscription.Pending) == 0)
+            && _fifo.TryOffer(sequence, subscription))
         {
-            _fifo.Offer(sequence, subscription);
+            // In order, every update. (A pending subscription keeps conflating until drained, so its
+            // newest update is never overtaken by an older one in the FIFO.)
         }
         else if (Interlocked.Exchange(ref subscription.Pending, 1) == 0)
         {
@@ -244,11 +255,6 @@ internal sealed class ClientSession : IRunnable
 
     private bool DrainFifo(ref FrameWriter writer)
     {
-        if (_fifo is null)
-        {
-            return true;
-        }
-
         while (writer.CanWrite)
         {
             if (!_fifo.TryTake(out var sequence, out var subscription, out var dropped))
@@ -268,7 +274,19 @@ internal sealed class ClientSession : IRunnable
             if (length == 0)
             {
                 // Overwritten in the shared log before we got to it: this client was too far behind.
-                _dropped++;
+                if (_fanout.DropOldest)
+                {
+                    _dropped++;
+                }
+                else
+                {
+                    // conflate never loses a symbol's last word: send its latest instead, from the cache.
+                    _conflatedLate++;
+                    if (Interlocked.Exchange(ref subscription.Pending, 1) == 0)
+                    {
+                        _pending.Enqueue(subscription);
+                    }
+                }
             }
             else if (seq > subscription.LastSentSeq)
             {

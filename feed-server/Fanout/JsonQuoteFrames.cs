@@ -22,10 +22,10 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
     private static readonly byte[] s_trailer = "]}}"u8.ToArray();
 
     private readonly LastValueCache _cache;
-    private readonly QuoteLog? _log;
+    private readonly QuoteLog _log;
     private readonly SymbolTable _symbols;
 
-    public JsonQuoteFrames(LastValueCache cache, QuoteLog? log, SymbolTable symbols)
+    public JsonQuoteFrames(LastValueCache cache, QuoteLog log, SymbolTable symbols)
     {
         _cache = cache;
         _log = log;
@@ -48,7 +48,7 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs)
     {
         destination[0] = (byte)',';
-        var length = _log!.CopyJsonEntry(sequence, destination[1..], out seq, out publishTimeNs);
+        var length = _log.CopyJsonEntry(sequence, destination[1..], out seq, out publishTimeNs);
         return length == 0 ? 0 : 1 + length;
     }
 

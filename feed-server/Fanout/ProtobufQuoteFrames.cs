@@ -16,9 +16,9 @@ namespace PriceFeed.Server.Fanout;
 internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
 {
     private readonly LastValueCache _cache;
-    private readonly QuoteLog? _log;
+    private readonly QuoteLog _log;
 
-    public ProtobufQuoteFrames(LastValueCache cache, QuoteLog? log)
+    public ProtobufQuoteFrames(LastValueCache cache, QuoteLog log)
     {
         _cache = cache;
         _log = log;
@@ -32,7 +32,7 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
         _cache.CopyEntry(symbolId, destination, out seq, out publishTimeNs);
 
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs) =>
-        _log!.CopyEntry(sequence, destination, out seq, out publishTimeNs);
+        _log.CopyEntry(sequence, destination, out seq, out publishTimeNs);
 
     public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind)
     {

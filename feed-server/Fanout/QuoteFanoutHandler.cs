@@ -15,7 +15,7 @@ namespace PriceFeed.Server.Fanout;
 internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 {
     private readonly LastValueCache _cache;
-    private readonly QuoteLog? _log;
+    private readonly QuoteLog _log;
     private readonly SymbolTable _symbols;
     private readonly SubscriptionRegistry _registry;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
@@ -24,7 +24,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private int _toWakeCount;
     private long _processed;
 
-    public QuoteFanoutHandler(LastValueCache cache, QuoteLog? log, SymbolTable symbols, SubscriptionRegistry registry)
+    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry)
     {
         _cache = cache;
         _log = log;
@@ -46,7 +46,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
             ? new ReadOnlySpan<byte>(_jsonEntry, 0, QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry))
             : default;
         _cache.Write(data, entry, jsonEntry);
-        _log?.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
+        _log.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
 
         foreach (var subscription in subscriptions)
         {

@@ -44,10 +44,12 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         Registry = new SubscriptionRegistry(options.MaxSymbols);
         Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
-        // The drop policy's FIFOs point into a log of recent quotes: four rings' worth covers a client's
-        // whole queue even when it subscribes to a small part of the market.
-        var log = options.Policy == "drop" ? new QuoteLog(Math.Max(options.RingSize * 4, 1 << 16)) : null;
-        FanoutContext = new FanoutContext(Cache, log, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
+        // Clients' FIFOs point into a log of recent encoded quotes. Under drop, four rings' worth covers a
+        // client's whole queue even when it subscribes to a small part of the market; under conflate the
+        // FIFOs only absorb bursts, and an entry the log lost is replaced by the symbol's latest.
+        var dropOldest = options.Policy == "drop";
+        var log = new QuoteLog(dropOldest ? Math.Max(options.RingSize * 4, 1 << 16) : Math.Max(options.RingSize, 1 << 14));
+        FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
         _protobufFrames = new ProtobufQuoteFrames(Cache, log);
         _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);
 
@@ -170,7 +172,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         {
             // Room for JSON entries is made when the first JSON client connects, before it can subscribe.
             Cache.EnableJson();
-            FanoutContext.Log?.EnableJson();
+            FanoutContext.Log.EnableJson();
             format = _jsonFrames;
         }
 

@@ -58,6 +58,28 @@ public sealed class FanoutTests
     }
 
     [Fact]
+    public async Task AClientThatKeepsUpGetsEveryUpdateEvenWithinOneBatch()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, "AAA", "BBB"));
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _c = client;
+        await SubscribeAsync(client, "AAA", "BBB");
+
+        // Back to back, faster than any drain: many land in one ring batch.
+        for (var i = 0; i < 60; i++)
+        {
+            source.Publish(i % 3 == 0 ? "BBB" : "AAA");
+        }
+
+        var tracker = new QuoteTracker();
+        await ReadUntilAsync(client, tracker, () => tracker.LastSeqOf("AAA") == 40 && tracker.LastSeqOf("BBB") == 20, "the last AAA and BBB");
+        Assert.Equal(40, tracker.CountOf("AAA"));
+        Assert.Equal(20, tracker.CountOf("BBB"));
+        Assert.Equal(0, server.Server.Subscriptions.Totals().Conflated);
+    }
+
+    [Fact]
     public async Task SkipsTheSnapshotWhenAsked()
     {
         ScriptedQuoteSource source = null!;
