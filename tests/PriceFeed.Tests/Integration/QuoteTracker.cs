@@ -3,20 +3,84 @@ using PriceFeed.Protocol.V1;
 namespace PriceFeed.Tests.Integration;
 
 /// <summary>What one client received, checked as it arrives: per symbol, seq strictly increases (CONTRACT.md guarantee).</summary>
+/// <remarks>Thread-safe: a reader task records while the test polls.</remarks>
 internal sealed class QuoteTracker
 {
     private readonly Dictionary<string, ulong> _lastSeq = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private int _quotes;
+    private int _snapshots;
 
-    public int Quotes { get; private set; }
+    public int Quotes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _quotes;
+            }
+        }
+    }
 
-    public int Snapshots { get; private set; }
+    public int Snapshots
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _snapshots;
+            }
+        }
+    }
 
-    public IReadOnlyDictionary<string, ulong> LastSeq => _lastSeq;
+    /// <summary>How many symbols have had a quote.</summary>
+    public int SymbolCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastSeq.Count;
+            }
+        }
+    }
 
-    public int CountOf(string symbol) => _counts.GetValueOrDefault(symbol);
+    public int CountOf(string symbol)
+    {
+        lock (_lock)
+        {
+            return _counts.GetValueOrDefault(symbol);
+        }
+    }
 
-    public ulong LastSeqOf(string symbol) => _lastSeq.GetValueOrDefault(symbol);
+    public ulong LastSeqOf(string symbol)
+    {
+        lock (_lock)
+        {
+            return _lastSeq.GetValueOrDefault(symbol);
+        }
+    }
+
+    /// <summary>Reads <paramref name="client"/> into this tracker until the client closes or fails (the test has ended).</summary>
+    public Task PumpAsync(FeedClient client) => Task.Run(async () =>
+    {
+        try
+        {
+            while (true)
+            {
+                Record(await client.ReceiveAsync());
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException or OperationCanceledException
+            or Xunit.Sdk.XunitException)
+        {
+            // The client was closed or the server went away: the pump ends with it.
+        }
+    });
+
+    /// <summary>Seq violations seen (a pumping reader cannot fail the test from its task, so tests check this).</summary>
+    public int Violations { get; private set; }
 
     /// <summary>Records a <c>snapshot</c> or <c>quotes</c> message; fails the test on a seq that is not newer.</summary>
     public void Record(ServerMessage message)
@@ -32,18 +96,26 @@ internal sealed class QuoteTracker
             return;
         }
 
-        if (message.BodyCase == ServerMessage.BodyOneofCase.Snapshot)
+        lock (_lock)
         {
-            Snapshots++;
-        }
+            if (message.BodyCase == ServerMessage.BodyOneofCase.Snapshot)
+            {
+                _snapshots++;
+            }
 
-        foreach (var quote in batch.Quotes)
-        {
-            var last = _lastSeq.GetValueOrDefault(quote.Symbol);
-            Assert.True(quote.Seq > last, $"{quote.Symbol}: seq {quote.Seq} after {last}");
-            _lastSeq[quote.Symbol] = quote.Seq;
-            _counts[quote.Symbol] = _counts.GetValueOrDefault(quote.Symbol) + 1;
-            Quotes++;
+            foreach (var quote in batch.Quotes)
+            {
+                var last = _lastSeq.GetValueOrDefault(quote.Symbol);
+                if (quote.Seq <= last)
+                {
+                    Violations++;
+                }
+
+                Assert.True(quote.Seq > last, $"{quote.Symbol}: seq {quote.Seq} after {last}");
+                _lastSeq[quote.Symbol] = quote.Seq;
+                _counts[quote.Symbol] = _counts.GetValueOrDefault(quote.Symbol) + 1;
+                _quotes++;
+            }
         }
     }
 }
