@@ -111,7 +111,7 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
 
     public long QuotesDropped => Interlocked.Read(ref _quotesDropped);
 
-    /// <summary>Times the whole latest-per-symbol table was written into the hash.</summary>
+    /// <summary>Times the whole latest-per-symbol table was sent again (into the hash and on the channel).</summary>
     public long Resyncs => Interlocked.Read(ref _resyncs);
 
     /// <summary>Connects to <paramref name="endpoint"/> (HOST:PORT) and starts a session: the bus keys are cleared
@@ -296,7 +296,8 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         }
 
         var quoteCount = batch.Count;
-        var (message, hash) = Encode(batch);
+        // Batches the last resync already covered must not write older quotes over the ones it wrote.
+        var (message, hash) = Encode(batch, writeHash: batch.Number > _coveredThroughBatch);
         Recycle(batch);
         Send(quoteCount, () =>
         (
@@ -310,7 +311,7 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
     /// <remarks>The hash values are slices of the message: each entry of a <c>QuoteBatch</c> is a tag, a length and the
     /// <c>Quote</c>'s bytes, and those bytes are what the hash stores. One array per message; none is reused, because
     /// the client may still hold a command's bytes after its task has failed.</remarks>
-    private (ReadOnlyMemory<byte> Message, HashEntry[] Hash) Encode(Batch batch)
+    private (ReadOnlyMemory<byte> Message, HashEntry[] Hash) Encode(Batch batch, bool writeHash)
     {
         var output = new CodedOutputStream(_scratch);
         var touched = 0;
@@ -334,8 +335,6 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         }
 
         var message = _scratch.AsSpan(0, (int)output.Position).ToArray();
-        // Batches the last resync already covered must not write older quotes over the ones it wrote.
-        var writeHash = batch.Number > _coveredThroughBatch;
         var hash = writeHash ? new HashEntry[touched] : [];
         for (var i = 0; i < touched; i++)
         {
@@ -352,7 +351,10 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         return (message, hash);
     }
 
-    /// <summary>Writes the whole latest-per-symbol table, and the symbol set, into Redis.</summary>
+    /// <summary>Sends the whole latest-per-symbol table: the symbol set, then every symbol's latest quote into the
+    /// hash and on the channel, as ordinary batches.</summary>
+    /// <remarks>Publishing the table too, not only writing the hash, lets nodes heal a loss that no later quote would
+    /// reveal (the last quote of a symbol lost, then the source quiet): they drop what they already have as stale.</remarks>
     private void Resync()
     {
         _resyncNeeded = false;
@@ -368,28 +370,40 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
             coveredThrough = _sealedBatches;
         }
 
-        var hash = new List<HashEntry>(_resyncCopy.Length);
+        Interlocked.Increment(ref _resyncs);
+        Send(quotes: 0, () => (_database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues), Task.CompletedTask));
+        var chunk = new Batch();
         foreach (ref readonly var quote in _resyncCopy.AsSpan())
         {
             if (quote.Seq != 0)
             {
-                Fill(_quote, quote);
-                hash.Add(new HashEntry(_symbolValues[quote.Instrument], _quote.ToByteArray()));
+                chunk.Quotes[chunk.Count++] = quote;
+            }
+
+            if (chunk.Count == MaxQuotesPerMessage)
+            {
+                SendResyncChunk(chunk);
             }
         }
 
+        SendResyncChunk(chunk);
         _coveredThroughBatch = coveredThrough;
-        Interlocked.Increment(ref _resyncs);
-        HashEntry[] entries = [.. hash];
-        Send(quotes: 0, () =>
-        (
-            _database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues),
-            entries.Length > 0 ? _database.HashSetAsync(RedisBus.LastKey, entries) : Task.CompletedTask
-        ));
+    }
+
+    private void SendResyncChunk(Batch chunk)
+    {
+        if (chunk.Count == 0)
+        {
+            return;
+        }
+
+        var (message, hash) = Encode(chunk, writeHash: true);
+        chunk.Count = 0;
+        Send(quotes: 0, () => (_database.HashSetAsync(RedisBus.LastKey, hash), _database.PublishAsync(s_channel, message)));
     }
 
     /// <summary>Issues two commands without waiting; their replies are awaited off this thread.</summary>
-    /// <param name="quotes">Quotes in the message, 0 for a resync.</param>
+    /// <param name="quotes">Simulator quotes in the message, counted as published once Redis answers; 0 for a resync.</param>
     private void Send(int quotes, Func<(Task First, Task Last)> issue)
     {
         Task first, last;
