@@ -90,6 +90,8 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
         _configuration.ConnectTimeout = ConnectTimeoutMs;
         // While disconnected, commands fail at once rather than wait in the client's backlog (memory, and hangs).
         _configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        // Retry every second rather than back off: the node serves stale quotes for as long as it is cut off.
+        _configuration.ReconnectRetryPolicy = new LinearRetry(1_000);
         _configuration.ClientName = "pricefeed-node";
         _ring = ring;
         _logger = logger;

@@ -45,6 +45,9 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
     /// <summary>Bounds the wait for Redis at start-up; the client keeps reconnecting in the background after it.</summary>
     private const int ConnectTimeoutMs = 5_000;
 
+    /// <summary>At the end of a run with a resync pending, how long to wait for Redis to come back.</summary>
+    private const int EndResyncWaitMs = 10_000;
+
     // Quote bytes: tag and 2-byte length, symbol (2 + 32), four varints (4 x 11), six doubles (6 x 9).
     private const int MaxEntryBytes = 3 + 2 + 32 + (4 * 11) + (6 * 9);
 
@@ -124,6 +127,8 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         configuration.ConnectTimeout = ConnectTimeoutMs;
         // Commands issued while disconnected fail at once instead of waiting in the client's unbounded backlog.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        // Retry every second: a bus restarted on its host is back within seconds, and every second down is a resync's worth of drops.
+        configuration.ReconnectRetryPolicy = new LinearRetry(1_000);
         configuration.ClientName = "pricefeed-publisher";
         var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         var sink = new RedisQuoteSink(redis, symbols, log);
@@ -273,7 +278,13 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
             SealIfDue();
         }
 
-        // Whatever was dropped near the end must still reach the hash: nodes converge on it.
+        // Whatever was dropped near the end must still reach the hash and the nodes: wait a little for Redis.
+        var deadline = Environment.TickCount64 + EndResyncWaitMs;
+        while (_resyncNeeded && !CanSend() && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
         if (_resyncNeeded && CanSend())
         {
             Resync();
