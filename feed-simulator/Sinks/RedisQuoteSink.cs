@@ -138,10 +138,13 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
             {
                 // A new session: seq starts again at 1, so the previous session's latest quotes must not linger.
                 await sink._database.KeyDeleteAsync([RedisBus.LastKey, RedisBus.SymbolsKey]).ConfigureAwait(false);
+                await sink._database.SetAddAsync(RedisBus.SymbolsKey, sink._symbolValues).ConfigureAwait(false);
+                // Nothing to resync yet: a resync now would only send the first quotes ahead of their own batch.
+                sink._resyncNeeded = false;
             }
             catch (RedisException ex)
             {
-                log.WriteLine($"redis: could not clear the previous session's keys ({ex.Message}); they are overwritten as quotes come");
+                log.WriteLine($"redis: could not start the session cleanly ({ex.Message}); the first resync writes the keys");
             }
         }
         else
