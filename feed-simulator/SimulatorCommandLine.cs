@@ -141,7 +141,7 @@ internal sealed class SimulatorCommandLine
             print = printCount;
         }
 
-        var redis = sources.Read("redis", found)?.Value;
+        var redis = sources.Read("redis", found) is { } redisValue && IsRedisEndpoint(redisValue, found) ? redisValue.Value : null;
 
         // Range checks even after a syntax error, so that one run reports every problem: an option
         // that did not parse kept its valid default. The options type owns the ranges.
@@ -181,6 +181,24 @@ internal sealed class SimulatorCommandLine
                 }
             }
         }
+    }
+
+    private static bool IsRedisEndpoint(OptionValue option, List<string> errors)
+    {
+        try
+        {
+            if (StackExchange.Redis.ConfigurationOptions.Parse(option.Value).EndPoints.Count > 0)
+            {
+                return true;
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Reported below with the option's name.
+        }
+
+        errors.Add($"{option.Name} must be a Redis endpoint, HOST:PORT (got '{option.Value}').");
+        return false;
     }
 
     private static int? ParseInt(OptionValue option, List<string> errors)

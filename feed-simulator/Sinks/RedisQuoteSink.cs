@@ -20,10 +20,10 @@ namespace PriceFeed.Simulator.Sinks;
 /// <see cref="RedisBus.QuotesChannel"/> (in that order: see <see cref="RedisBus"/>). It also seals a
 /// batch that has waited a flush interval while the simulator was quiet.</para>
 /// <para>Redis down, slow, or the queue full: the batch's message is dropped and counted, never queued
-/// without bound. The latest-per-symbol table still has every quote, and the writer rewrites all of it
-/// into the hash (a <em>resync</em>) as soon as it can send again, so the shared cache ends exact even
-/// when messages were lost; nodes heal from it. A Redis restart loses the hash (the bus keeps no
-/// state on disk), so a reconnect resyncs too.</para>
+/// without bound. The latest-per-symbol table still has every quote, and the writer sends all of it
+/// again, into the hash and on the channel (a <em>resync</em>), as soon as it can send, so the shared
+/// cache ends exact and nodes catch up even when messages were lost. A Redis restart loses the hash
+/// (the bus keeps no state on disk), so a reconnect resyncs too.</para>
 /// <para>Memory is bounded: <see cref="QueueCapacity"/> batches, <see cref="MaxInFlight"/> unanswered
 /// messages, one latest quote per symbol. The client is told to fail fast while disconnected rather
 /// than keep commands in its own backlog.</para>
@@ -79,6 +79,7 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
     private SimulatedQuote[] _resyncCopy = [];
     private long _coveredThroughBatch;
 
+    // True until a session has started cleanly, and after anything that may have left the hash or the nodes behind.
     private volatile bool _resyncNeeded = true;
     private int _connectedState = 1;
     private int _inFlight;
@@ -132,6 +133,7 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         configuration.ClientName = "pricefeed-publisher";
         var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         var sink = new RedisQuoteSink(redis, symbols, log);
+        log.WriteLine($"redis: publishing on {RedisBus.QuotesChannel}, latest quotes in {RedisBus.LastKey}, at {endpoint}");
         if (redis.IsConnected)
         {
             try
