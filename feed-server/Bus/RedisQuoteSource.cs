@@ -69,6 +69,7 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
     // Handed between threads.
     private ConnectionMultiplexer? _redis;
     private volatile bool _subscribed;
+    private Task _connecting = Task.CompletedTask;
     private bool _started;
     private CacheContents? _reconciled;
     private volatile bool _reconcileInFlight;
@@ -126,7 +127,7 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
     {
         _started = true;
         _thread.Start();
-        _ = ConnectAsync(_stopping.Token);
+        _connecting = ConnectAsync(_stopping.Token);
     }
 
     public async Task StopAsync()
@@ -137,6 +138,8 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
             await _completion.Task.ConfigureAwait(false);
         }
 
+        // A connect still under way ends within its timeout; then the connection is known and can be closed.
+        await _connecting.ConfigureAwait(false);
         if (Volatile.Read(ref _redis) is { } redis)
         {
             // Nothing is worth waiting for once the node stops: no command is left to complete.

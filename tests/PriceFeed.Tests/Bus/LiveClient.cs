@@ -46,14 +46,28 @@ internal sealed class LiveClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Quotes received so far, snapshots included.</summary>
+    /// <summary>Quotes received so far, snapshots included; fails the test if the background read failed.</summary>
     public int Quotes
     {
         get
         {
+            ThrowIfFailed();
             lock (_lock)
             {
                 return _tracker.Quotes;
+            }
+        }
+    }
+
+    /// <summary>Symbols this client has received at least one quote of.</summary>
+    public int SymbolsHeld
+    {
+        get
+        {
+            ThrowIfFailed();
+            lock (_lock)
+            {
+                return _latest.Count;
             }
         }
     }
@@ -85,7 +99,7 @@ internal sealed class LiveClient : IAsyncDisposable
     {
         if (Volatile.Read(ref _failure) is { } failure)
         {
-            throw new Xunit.Sdk.XunitException("The client's background read failed: " + failure.Message);
+            throw new Xunit.Sdk.XunitException("The client's background read failed: " + failure);
         }
     }
 
