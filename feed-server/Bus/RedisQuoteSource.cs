@@ -397,7 +397,12 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
         ref var last = ref _lastSeq[symbolId];
         if (seq <= last)
         {
-            Interlocked.Increment(ref _staleQuotes);
+            // From the cache, an entry the node already has is the normal case, not worth counting.
+            if (!fromCache)
+            {
+                Interlocked.Increment(ref _staleQuotes);
+            }
+
             return false;
         }
 

@@ -119,6 +119,41 @@ public sealed class QuoteWireReaderTests
     }
 
     [Fact]
+    public void DecodesABatchAndMapsItsSymbolsWithoutAllocating()
+    {
+        var batch = new QuoteBatch();
+        for (var i = 0; i < 500; i++)
+        {
+            batch.Quotes.Add(FullQuote("SYM" + (i % 50).ToString(System.Globalization.CultureInfo.InvariantCulture), (ulong)i + 1));
+        }
+
+        var bytes = batch.ToByteArray();
+        var cache = new SymbolCache(new Server.Sources.SymbolTable(64));
+        var checksum = DecodeAll(bytes, cache); // first sight of each symbol: interned, strings made
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        checksum += DecodeAll(bytes, cache);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(2 * 500 * 501 / 2, checksum);
+    }
+
+    private static long DecodeAll(byte[] batch, SymbolCache cache)
+    {
+        long seqs = 0;
+        var position = 0;
+        while (QuoteWireReader.NextBatchEntry(batch, ref position, out var bytes) == WireReadResult.Read)
+        {
+            Assert.True(QuoteWireReader.TryReadQuote(bytes, out var quote, out var symbol));
+            Assert.True(cache.TryGetId(symbol, out _));
+            seqs += (long)quote.Seq;
+        }
+
+        return seqs;
+    }
+
+    [Fact]
     public void RefusesAFieldWithTheWrongWireType()
     {
         // Field 2 (seq) as length-delimited instead of a varint.
