@@ -71,5 +71,25 @@ public sealed class RedisQuoteSourceTests
         Assert.Equal(1, bus.Malformed);
     }
 
+    [Fact]
+    public async Task StartsWithoutRedisAndSubscribesWhenItComes()
+    {
+        using var redis = RedisServer.NotStarted();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using var node = await TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
+        // The connect timeout (5 s) bounds the start; a refused connection ends it much sooner.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the node took {started.Elapsed} to start");
+        var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
+        Assert.False(bus.IsUp);
+        await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
+
+        await redis.RestartAsync();
+        await Eventually.UntilAsync(() => bus.IsUp, "the node subscribes once Redis is there", TimeSpan.FromSeconds(30));
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        await PublishAsync(connection.GetDatabase(), Quote("LATE", 1));
+
+        await Eventually.UntilAsync(() => client.Holds(Latest(Quote("LATE", 1))), "the client gets the first quote on the bus");
+    }
+
     private static Dictionary<string, Quote> Latest(params Quote[] quotes) => quotes.ToDictionary(q => q.Symbol, StringComparer.Ordinal);
 }

@@ -26,10 +26,16 @@ internal sealed class RedisServer : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>A server on a free port, not started yet: for what happens before Redis is there.</summary>
+    public static RedisServer NotStarted()
     {
         Assert.True(File.Exists(Executable), $"{Executable} is missing: install the Debian package redis-server (./test.sh does).");
-        var server = new RedisServer(FreePort());
+        return new RedisServer(FreePort());
+    }
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var server = NotStarted();
         try
         {
             await server.RestartAsync();
