@@ -21,6 +21,12 @@ namespace PriceFeed.Server.Hosting;
 /// </remarks>
 internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 {
+    /// <summary>
+    /// The longest start-up waits for the source to be ready: the bus source's own bounds (connect timeout,
+    /// then one read of the cache) come well within it; past it the server serves anyway.
+    /// </summary>
+    private static readonly TimeSpan s_sourceReadyTimeout = TimeSpan.FromSeconds(15);
+
     private readonly ILogger _logger;
     private readonly RingBuffer<QuoteEvent> _ring;
     private readonly BatchEventProcessor<QuoteEvent> _processor;
@@ -28,12 +34,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly IQuoteSource _source;
     private readonly FeedTransport _transport;
     private readonly long _startTicks = Environment.TickCount64;
-
-    /// <summary>
-    /// The longest start-up waits for the source to be ready: the bus source's own bounds (connect timeout,
-    /// then one read of the cache) come well within it; past it the server serves anyway.
-    /// </summary>
-    private static readonly TimeSpan s_sourceReadyTimeout = TimeSpan.FromSeconds(15);
     private Thread? _processorThread;
     private int _stopped;
 
