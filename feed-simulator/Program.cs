@@ -13,6 +13,9 @@ internal static class Program
 
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the end of a run waits for Redis to answer what was sent.</summary>
+    private static readonly TimeSpan s_redisDrainTimeout = TimeSpan.FromSeconds(10);
+
     private static async Task<int> Main(string[] args)
     {
         var commandLine = SimulatorCommandLine.Parse(args, out var errors);
@@ -44,6 +47,14 @@ internal static class Program
             sinks.Add(new PrintingQuoteSink(standardOutput, universe.Symbols, commandLine.Print));
         }
 
+        using var redis = commandLine.Redis is { } endpoint
+            ? await RedisQuoteSink.StartAsync(endpoint, universe.Symbols, Console.Error)
+            : null;
+        if (redis is not null)
+        {
+            sinks.Add(redis);
+        }
+
         using var simulator = new QuoteSimulator(options, universe, new CompositeQuoteSink(sinks));
 
         // Ctrl+C and SIGTERM stop the run; the summary is still printed and the exit code is 0.
@@ -59,7 +70,17 @@ internal static class Program
             report.Progress();
         }
 
+        if (redis is not null)
+        {
+            // The simulator's thread has stopped: send what is left before the summary counts it.
+            await redis.CompleteAsync(s_redisDrainTimeout);
+        }
+
         report.Summary();
+        if (redis is not null)
+        {
+            await Console.Error.WriteLineAsync(redis.Summary());
+        }
         if (simulator.Completion.Exception is { } failure)
         {
             await Console.Error.WriteLineAsync("error: the run failed: " + failure.InnerException?.Message);

@@ -15,7 +15,7 @@ internal sealed class SimulatorCommandLine
     /// <summary>Prefix of the environment variables read; <c>PRICEFEED_BURST_FACTOR</c> is <c>--burst-factor</c>.</summary>
     public const string EnvironmentPrefix = "PRICEFEED_";
 
-    private static readonly string[] s_options = ["symbols", "rate", "duration", "seed", "burst-factor", "burst-every", "burst-ms", "pacing-slack-ms", "print"];
+    private static readonly string[] s_options = ["symbols", "rate", "duration", "seed", "burst-factor", "burst-every", "burst-ms", "pacing-slack-ms", "print", "redis"];
 
     public const string Usage = """
         Usage: dotnet run -c Release --project feed-simulator -- [options]
@@ -34,17 +34,20 @@ internal sealed class SimulatorCommandLine
           --pacing-slack-ms MS   how late a quote may go out so the pacing thread can sleep instead of
                                  spin (default 0: punctual, one busy core above ~500 quotes/s; 2-5 saves it)
           --print N              print the first N quotes on stdout (default 0)
+          --redis HOST:PORT      publish the quotes on the Redis bus that feed-server --source redis reads
+                                 (docs/scale-out.md); default: publish nowhere, only count
           --help                 show this text
 
         Progress and the summary go to stderr, printed quotes to stdout.
         Exit codes: 0 done, 1 the run failed, 2 invalid options.
         """;
 
-    private SimulatorCommandLine(SimulatorOptions options, long print, bool showHelp)
+    private SimulatorCommandLine(SimulatorOptions options, long print, bool showHelp, string? redis = null)
     {
         Options = options;
         Print = print;
         ShowHelp = showHelp;
+        Redis = redis;
     }
 
     /// <summary>The simulator's options.</summary>
@@ -52,6 +55,9 @@ internal sealed class SimulatorCommandLine
 
     /// <summary>How many of the first quotes to print.</summary>
     public long Print { get; }
+
+    /// <summary>The Redis bus to publish on (HOST:PORT), or null.</summary>
+    public string? Redis { get; }
 
     /// <summary>True when <c>--help</c> (or <c>-h</c>) was given: show <see cref="Usage"/> and do nothing else.</summary>
     public bool ShowHelp { get; }
@@ -135,11 +141,13 @@ internal sealed class SimulatorCommandLine
             print = printCount;
         }
 
+        var redis = sources.Read("redis", found) is { } redisValue && IsRedisEndpoint(redisValue, found) ? redisValue.Value : null;
+
         // Range checks even after a syntax error, so that one run reports every problem: an option
         // that did not parse kept its valid default. The options type owns the ranges.
         found.AddRange(options.Validate());
 
-        return found.Count == 0 ? new SimulatorCommandLine(options, print, showHelp: false) : null;
+        return found.Count == 0 ? new SimulatorCommandLine(options, print, showHelp: false, redis) : null;
     }
 
     private static void CheckArgumentShape(string[] args, List<string> errors)
@@ -173,6 +181,24 @@ internal sealed class SimulatorCommandLine
                 }
             }
         }
+    }
+
+    private static bool IsRedisEndpoint(OptionValue option, List<string> errors)
+    {
+        try
+        {
+            if (StackExchange.Redis.ConfigurationOptions.Parse(option.Value).EndPoints.Count > 0)
+            {
+                return true;
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Reported below with the option's name.
+        }
+
+        errors.Add($"{option.Name} must be a Redis endpoint, HOST:PORT (got '{option.Value}').");
+        return false;
     }
 
     private static int? ParseInt(OptionValue option, List<string> errors)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Bus;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
@@ -20,6 +21,12 @@ namespace PriceFeed.Server.Hosting;
 /// </remarks>
 internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 {
+    /// <summary>
+    /// The longest start-up waits for the source to be ready: the bus source's own bounds (connect timeout,
+    /// then one read of the cache) come well within it; past it the server serves anyway.
+    /// </summary>
+    private static readonly TimeSpan s_sourceReadyTimeout = TimeSpan.FromSeconds(15);
+
     private readonly ILogger _logger;
     private readonly RingBuffer<QuoteEvent> _ring;
     private readonly BatchEventProcessor<QuoteEvent> _processor;
@@ -108,17 +115,39 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     public async Task StartAsync()
     {
+        // The source and the fan-out run before the listener binds, so that a node joining a running bus has
+        // loaded the shared last-value cache into its own before its first client subscribes: complete snapshots at once.
+        _processorThread = _processor.Start("pricefeed-fanout");
+        _source.Start();
+        await WaitForSourceAsync().ConfigureAwait(false);
+
         await _transport.StartAsync().ConfigureAwait(false);
         if (Options.ServerId is null && Options.Port == 0)
         {
             ServerId = $"{Dns.GetHostName().ToLowerInvariant()}:{Port}";
         }
 
-        _processorThread = _processor.Start("pricefeed-fanout");
-        _source.Start();
         _logger.LogInformation(
             "PriceFeed {ServerId} listening on http://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
             ServerId, Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+    }
+
+    /// <summary>Waits until the source is ready and the fan-out has taken what it published into the last-value cache.</summary>
+    private async Task WaitForSourceAsync()
+    {
+        var ready = _source.Ready;
+        if (await Task.WhenAny(ready, Task.Delay(s_sourceReadyTimeout)).ConfigureAwait(false) != ready)
+        {
+            _logger.LogWarning("Source {Source} not ready after {Seconds} s; serving anyway", _source.Name, s_sourceReadyTimeout.TotalSeconds);
+            return;
+        }
+
+        var published = _ring.Cursor;
+        var deadline = Environment.TickCount64 + (long)s_sourceReadyTimeout.TotalMilliseconds;
+        while (_processor.Sequence.Value < published && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+        }
     }
 
     public async Task StopAsync()
@@ -144,8 +173,10 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     public ValueTask DisposeAsync() => new(StopAsync());
 
     /// <summary>The source <c>--source</c> names.</summary>
-    private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) =>
-        new SimulatorQuoteSource(
+    private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) => options.Source switch
+    {
+        "redis" => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Bus")),
+        _ => new SimulatorQuoteSource(
             new SimulatorOptions
             {
                 Symbols = options.Symbols,
@@ -156,7 +187,8 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             },
             symbols,
             ring,
-            loggerFactory.CreateLogger("PriceFeed.Server.Sources"));
+            loggerFactory.CreateLogger("PriceFeed.Server.Sources")),
+    };
 
     /// <summary>Counts malformed input by the close code or HTTP status it was answered with.</summary>
     public void CountProtocolError(ushort code) =>

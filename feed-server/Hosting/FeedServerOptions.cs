@@ -17,12 +17,13 @@ internal sealed record FeedServerOptions
     [
         new("host", "127.0.0.1", "address to listen on"),
         new("port", "8080", "HTTP and WebSocket port (0: any free port)"),
-        new("source", "sim", "sim: the built-in simulator"),
+        new("source", "sim", "sim: the built-in simulator; redis: quotes from the Redis bus (docs/scale-out.md)"),
         new("symbols", "500", "simulator: number of instruments"),
         new("rate", "10000", "simulator: quotes per second, all symbols together"),
         new("duration", "none", "simulator: stop producing after this many seconds (the server keeps serving)"),
         new("seed", "random", "simulator: random seed, for repeatable runs"),
         new("pacing-slack-ms", "1", "simulator: how late a batch may leave its planned time so the thread can sleep, not spin (0: punctual, one core busy)"),
+        new("redis", "localhost:6379", "Redis connection (HOST:PORT) for --source redis"),
         new("policy", "conflate", "slow-consumer policy: conflate or drop"),
         new("queue-capacity", "1024", "per-client bound on pending updates"),
         new("slow-consumer-grace-ms", "10000", "a client unable to take updates for this long is closed with 4001"),
@@ -39,7 +40,11 @@ internal sealed record FeedServerOptions
 
     public int Port { get; init; } = 8080;
 
+    /// <summary><c>sim</c> or <c>redis</c>.</summary>
     public string Source { get; init; } = "sim";
+
+    /// <summary>The Redis bus for <c>--source redis</c>, in StackExchange.Redis's configuration syntax (HOST:PORT at its simplest).</summary>
+    public string Redis { get; init; } = "localhost:6379";
 
     public int Symbols { get; init; } = 500;
 
@@ -93,7 +98,8 @@ internal sealed record FeedServerOptions
         {
             Host = values.GetString("host", "127.0.0.1"),
             Port = values.GetInt32("port", 8080, 0, 65_535),
-            Source = values.GetChoice("source", "sim", "sim"),
+            Source = values.GetChoice("source", "sim", "sim", "redis"),
+            Redis = values.GetString("redis", "localhost:6379"),
             Symbols = values.GetInt32("symbols", 500, 1, 100_000),
             Rate = values.GetInt32("rate", 10_000, 1, 1_000_000),
             Duration = values.GetDouble("duration", 0, 365 * 86_400),
@@ -114,6 +120,11 @@ internal sealed record FeedServerOptions
         if (!int.IsPow2(options.RingSize))
         {
             values.Fail("ring-size", $"{options.RingSize} is not a power of two (try {(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)options.RingSize)}).");
+        }
+
+        if (options.Source == "redis" && !IsRedisConfiguration(options.Redis))
+        {
+            values.Fail("redis", $"'{options.Redis}' is not a Redis connection; expected HOST:PORT, e.g. localhost:6379.");
         }
 
         if (options.Symbols > options.MaxSymbols)
@@ -142,6 +153,18 @@ internal sealed record FeedServerOptions
         }
 
         return string.Join(Environment.NewLine, lines);
+    }
+
+    private static bool IsRedisConfiguration(string value)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(value).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static WaitStrategyKind ReadWaitStrategy(OptionValues values)

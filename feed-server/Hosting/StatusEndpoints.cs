@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PriceFeed.Server.Bus;
 
 namespace PriceFeed.Server.Hosting;
 
@@ -27,6 +28,8 @@ internal sealed class StatusEndpoints
     }
 
     /// <summary>A small JSON status: serving, who, what source, how many clients and symbols.</summary>
+    /// <remarks>With the Redis bus, <c>"bus"</c> is <c>"up"</c> or <c>"down"</c>. Down is still 200 and
+    /// <c>"serving"</c>: the node serves its clients from its own cache, so a load balancer must not take it out.</remarks>
     public byte[] HealthJson()
     {
         using var stream = new MemoryStream();
@@ -36,6 +39,11 @@ internal sealed class StatusEndpoints
             json.WriteString("status", "serving");
             json.WriteString("serverId", _server.ServerId);
             json.WriteString("source", _server.Source.Name);
+            if (_server.Source is IBusStatus bus)
+            {
+                json.WriteString("bus", bus.IsUp ? "up" : "down");
+            }
+
             json.WriteNumber("uptimeSeconds", Math.Round(_server.Uptime.TotalSeconds, 1));
             json.WriteNumber("connections", _server.Connections.Open);
             json.WriteNumber("symbols", _server.Symbols.Count);
@@ -96,6 +104,16 @@ internal sealed class StatusEndpoints
         metrics.QuotesConflated.Set(conflated);
         metrics.QuotesDropped.Set(dropped);
         metrics.QueuedUpdates.Set(_server.Subscriptions.Sessions.Sum(s => s.QueuedInFifo));
+        if (_server.Source is IBusStatus bus)
+        {
+            metrics.BusUp.Set(bus.IsUp ? 1 : 0);
+            metrics.BusGaps.Set(bus.Gaps);
+            metrics.BusQuotesFromCache.Set(bus.QuotesFromCache);
+            metrics.BusStaleQuotes.Set(bus.StaleQuotes);
+            metrics.BusMessagesOverflowed.Set(bus.MessagesOverflowed);
+            metrics.BusMalformed.Set(bus.Malformed);
+        }
+
         using var stream = new MemoryStream();
         await metrics.WriteAsync(stream).ConfigureAwait(false);
         return stream.ToArray();

@@ -47,6 +47,15 @@ internal sealed class ServerMetrics
             "pricefeed_quotes_dropped_total", "Quote updates dropped from a full send queue (policy drop).");
         QueuedUpdates = factory.CreateGauge("pricefeed_queued_updates", "Updates waiting in the drop policy's send queues now.");
         SlowConsumerCloses = factory.CreateCounter("pricefeed_slow_consumer_closes_total", "Clients closed with 4001 for staying over their bound past the grace.");
+        BusUp = factory.CreateGauge("pricefeed_bus_up", "1 while connected to the Redis bus and subscribed, else 0 (--source redis).");
+        BusGaps = factory.CreateGauge("pricefeed_bus_gaps_total", "Seq jumps seen on the Redis bus: messages lost on the way, healed from the shared cache.");
+        BusQuotesFromCache = factory.CreateGauge(
+            "pricefeed_bus_cache_quotes_total", "Quotes taken from the shared last-value cache in Redis because they were newer than this node's.");
+        BusStaleQuotes = factory.CreateGauge(
+            "pricefeed_bus_stale_quotes_total", "Quotes from the bus dropped because this node already had that seq or a newer one.");
+        BusMessagesOverflowed = factory.CreateGauge(
+            "pricefeed_bus_overflowed_messages_total", "Bus messages dropped because this node's inbox was full.");
+        BusMalformed = factory.CreateGauge("pricefeed_bus_malformed_total", "Bus messages or quotes this node could not decode or refused.");
         PublishToWrite = factory.CreateHistogram(
             "pricefeed_publish_to_write_seconds",
             "Time from a quote entering the ring to the frame carrying it being written, per frame (oldest quote in it).",
@@ -96,6 +105,18 @@ internal sealed class ServerMetrics
     public Gauge QueuedUpdates { get; }
 
     public Counter SlowConsumerCloses { get; }
+
+    public Gauge BusUp { get; }
+
+    public Gauge BusGaps { get; }
+
+    public Gauge BusQuotesFromCache { get; }
+
+    public Gauge BusStaleQuotes { get; }
+
+    public Gauge BusMessagesOverflowed { get; }
+
+    public Gauge BusMalformed { get; }
 
     public Histogram PublishToWrite { get; }
 

@@ -13,6 +13,12 @@ internal interface IQuoteSource : IDisposable
     /// <summary>Completes when the source has stopped producing (its duration ran out, or it was stopped).</summary>
     Task Completion { get; }
 
+    /// <summary>
+    /// Completes when the source has published what must be in the ring before clients come (the bus source:
+    /// the shared last-value cache), or has given up waiting for it; the server listens only then.
+    /// </summary>
+    Task Ready => Task.CompletedTask;
+
     /// <summary>Starts producing on the source's own thread.</summary>
     void Start();
 

@@ -26,6 +26,25 @@ public sealed class FeedServerOptionsTests
         Assert.Equal("conflate", options.Policy);
         Assert.Equal(1024, options.QueueCapacity);
         Assert.Equal(15_000, options.Limits.HeartbeatIntervalMs);
+        Assert.Equal("localhost:6379", options.Redis);
+    }
+
+    [Fact]
+    public void SourceRedisTakesTheRedisConnection()
+    {
+        var options = Load(["--source", "redis", "--redis", "10.0.0.5:6380"], null, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal("redis", options.Source);
+        Assert.Equal("10.0.0.5:6380", options.Redis);
+    }
+
+    [Fact]
+    public void RejectsARedisConnectionWithoutAnEndpointNamingTheOption()
+    {
+        Load(["--source", "redis", "--redis", ","], null, out var errors);
+
+        Assert.Contains(errors, e => e.Contains("--redis", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -21,6 +21,17 @@ internal static class RepositoryPaths
         }
     }
 
+    /// <summary>The built simulator command line, <c>feed-simulator/bin/CONFIGURATION/net10.0/PriceFeed.Simulator.dll</c>.</summary>
+    public static string SimulatorDll
+    {
+        get
+        {
+            var path = Path.Combine(Root, "feed-simulator", "bin", Configuration, "net10.0", "PriceFeed.Simulator.dll");
+            Assert.True(File.Exists(path), $"The simulator is not built at {path}; run 'dotnet build -c {Configuration}' at {Root}.");
+            return path;
+        }
+    }
+
     /// <summary>A path under the repository root, from forward-slash parts.</summary>
     public static string Combine(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
 

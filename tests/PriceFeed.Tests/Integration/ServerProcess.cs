@@ -56,7 +56,7 @@ internal sealed partial class ServerProcess : IDisposable
     public void Dispose() => _process.Dispose();
 
     /// <summary>The dotnet host running these tests (so the same runtime), else <c>dotnet</c> on the PATH.</summary>
-    private static string DotnetHost =>
+    public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     [GeneratedRegex(@"listening on http://[^/\s]+:(?<port>\d+)/")]
