@@ -4,6 +4,7 @@ using DotNetty.Buffers;
 using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
 
 namespace PriceFeed.Server.Fanout;
@@ -55,10 +56,11 @@ internal sealed class ClientSession : IRunnable
     private IScheduledTask? _lagTimer;
     private volatile bool _closed;
 
-    public ClientSession(IChannelHandlerContext context, FanoutContext fanout)
+    public ClientSession(IChannelHandlerContext context, FanoutContext fanout, Entitlements? entitlements = null)
     {
         _context = context;
         _fanout = fanout;
+        Entitlements = entitlements ?? Entitlements.All;
         _pending = new PendingQueue(this);
         if (fanout.Log is not null)
         {
@@ -67,6 +69,9 @@ internal sealed class ClientSession : IRunnable
     }
 
     public IChannel Channel => _context.Channel;
+
+    /// <summary>The symbols this client may subscribe to (its token's <c>symbols</c> claim). Immutable.</summary>
+    public Entitlements Entitlements { get; }
 
     /// <summary>Guards the subscription set; held by the registry while it changes it. Never taken on the hot path.</summary>
     public object SubscriptionLock => _subscriptions;

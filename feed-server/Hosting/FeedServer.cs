@@ -6,6 +6,7 @@ using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Session;
 using PriceFeed.Server.Sources;
 using PriceFeed.Server.Transport;
@@ -81,6 +82,9 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     public ConnectionTracker Connections => _transport.Connections;
 
+    /// <summary>Watches the memory queued for all clients (<c>--max-queued-bytes</c>); null until started.</summary>
+    public QueuedBytesMonitor? QueuedBytes => _transport.QueuedBytes;
+
     /// <summary>The port the server listens on (the real one when the option was 0).</summary>
     public int Port => _transport.LocalEndPoint?.Port ?? Options.Port;
 
@@ -98,7 +102,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     FeedServerLimits ISessionHost.Limits => Options.Limits;
 
-    ILogger ISessionHost.Logger => _logger;
+    public ILogger Logger => _logger;
 
     public async Task StartAsync()
     {
@@ -110,9 +114,15 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         _processorThread = _processor.Start("pricefeed-fanout");
         _source.Start();
+        var secure = Options.TlsCertificate is not null;
         _logger.LogInformation(
-            "PriceFeed {ServerId} listening on http://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
-            ServerId, Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+            "PriceFeed {ServerId} listening on {Scheme}://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
+            ServerId, secure ? "https" : "http", Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+        _logger.LogInformation(
+            "Access: tokens {Tokens}, origins {Origins}, TLS {Tls}",
+            Options.Tokens is null ? "off (anyone may connect)" : "required",
+            Options.AllowedOrigins.IsRestricted ? string.Join(", ", Options.AllowedOrigins.Allowed) : "any",
+            secure ? Options.TlsCertificate!.Subject : "off");
     }
 
     public async Task StopAsync()
@@ -155,12 +165,12 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     public void CountProtocolError(ushort code) =>
         Metrics.ProtocolErrors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).Inc();
 
-    /// <summary>A new session handler for an upgraded connection.</summary>
-    public FeedSessionHandler CreateSession(ClientProtocol protocol) => new(this, protocol);
+    /// <summary>A new session handler for an upgraded connection of <paramref name="identity"/>.</summary>
+    public FeedSessionHandler CreateSession(ClientProtocol protocol, ClientIdentity identity) => new(this, protocol, identity);
 
-    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context)
+    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context, Entitlements entitlements)
     {
-        var session = new ClientSession(context, FanoutContext);
+        var session = new ClientSession(context, FanoutContext, entitlements);
         Subscriptions.Opened(session);
         return session;
     }
@@ -169,6 +179,12 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     {
         var snapshot = new List<SymbolSubscription>();
         var result = Subscriptions.Subscribe(session.Session, request, snapshot);
+        var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
+        if (overLimit > 0)
+        {
+            Metrics.LimitsExceeded.WithLabels(MetricLabels.SymbolsPerClient).Inc(overLimit);
+        }
+
         // CONTRACT.md: subscribe_result, then the snapshot of the accepted symbols, then live quotes.
         session.Send(new ServerMessage { SubscribeResult = result });
         if (!request.SkipSnapshot)
