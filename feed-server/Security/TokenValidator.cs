@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -61,20 +62,45 @@ internal sealed class TokenValidator
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
-        var entitlements = Entitlements.All;
-        if (jwt.TryGetPayloadValue<object>(SymbolsClaim, out _))
+        if (!TryReadEntitlements(jwt, out var entitlements))
         {
-            if (!jwt.TryGetPayloadValue<string[]>(SymbolsClaim, out var symbols) || symbols is null)
-            {
-                return TokenCheck.Invalid;
-            }
-
-            entitlements = Entitlements.Parse(symbols);
+            return TokenCheck.Invalid;
         }
 
         var subject = string.IsNullOrEmpty(jwt.Subject) ? null : jwt.Subject;
         var validUntil = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)) + _clockSkew;
         return new TokenCheck(TokenStatus.Valid, new ClientIdentity(subject, entitlements, validUntil));
+    }
+
+    /// <summary>Reads the <c>symbols</c> claim strictly from the signed payload: absent, every symbol; an array of
+    /// strings, those; anything else (a string, numbers, an object) fails rather than being coerced.</summary>
+    private static bool TryReadEntitlements(JsonWebToken jwt, out Entitlements entitlements)
+    {
+        entitlements = Entitlements.All;
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
+        if (!payload.RootElement.TryGetProperty(SymbolsClaim, out var claim))
+        {
+            return true;
+        }
+
+        if (claim.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        var entries = new List<string>(claim.GetArrayLength());
+        foreach (var element in claim.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            entries.Add(element.GetString()!);
+        }
+
+        entitlements = Entitlements.Parse(entries);
+        return true;
     }
 }
 
