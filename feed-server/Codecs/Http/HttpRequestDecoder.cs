@@ -72,6 +72,42 @@ internal sealed class HttpRequestDecoder : ByteToMessageDecoder
     /// a client that sends more before it has its answer is closed.</remarks>
     public void Suspend() => _state = DecoderState.Suspended;
 
+    /// <summary>Decodes requests one at a time, passing each on before reading the next.</summary>
+    /// <remarks>DotNetty's base loop decodes everything in the buffer first and passes the messages on only then
+    /// (Netty passes each on as it comes). For HTTP that breaks the upgrade: the bytes after an upgrade request
+    /// would be read as HTTP (a 400 written before the 101) before the router could take this decoder out or
+    /// suspend it. Here the router acts on each request before the next byte is looked at.</remarks>
+    protected override void CallDecode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
+    {
+        while (input.IsReadable())
+        {
+            var before = input.ReadableBytes;
+            Decode(context, input, output);
+            if (output.Count > 0)
+            {
+                foreach (var message in output)
+                {
+                    context.FireChannelRead(message);
+                }
+
+                output.Clear();
+
+                // Taken out of the pipeline by the upgrade: the buffer went to the next handler with the rest.
+                if (context.Removed)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (context.Removed || input.ReadableBytes == before)
+            {
+                return;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     protected override void Decode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
     {
