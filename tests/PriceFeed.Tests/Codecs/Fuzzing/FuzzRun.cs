@@ -15,8 +15,8 @@ internal static class FuzzRun
     public const string IterationsVariable = "PRICEFEED_FUZZ_ITERATIONS";
     public const string SeedVariable = "PRICEFEED_FUZZ_SEED";
 
-    /// <summary>Inputs per property in the short run: about a second each on a loaded two-core machine.</summary>
-    private const long ShortRunIterations = 3_000;
+    /// <summary>Inputs per property in the short run: one to two seconds each on a loaded two-core machine.</summary>
+    private const long ShortRunIterations = 5_000;
 
     /// <summary>Inputs per property.</summary>
     public static long Iterations =>

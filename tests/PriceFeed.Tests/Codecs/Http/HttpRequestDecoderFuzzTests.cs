@@ -56,20 +56,25 @@ public sealed class HttpRequestDecoderFuzzTests
     }
 
     [Fact]
-    public void FuzzedRequestsEndInRequestsOneErrorResponseOrAWait() =>
+    public void FuzzedRequestsEndInRequestsOneErrorResponseOrAWait()
+    {
+        var outcomes = new FuzzOutcomes();
         Gen.Select(Inputs, ByteStreams.CutPoints, Gen.Bool)
             .Sample(
-                (input, cuts, suspend) => Check(input.Bytes, input.Requests, cuts, suspend),
+                (input, cuts, suspend) => outcomes.Add(Check(input.Bytes, input.Requests, cuts, suspend)),
                 _output.WriteLine,
                 seed: FuzzRun.Seed,
                 iter: FuzzRun.Iterations,
                 threads: FuzzRun.Threads,
                 print: t => $"{Convert.ToHexString(t.Item1.Bytes)} cuts [{string.Join(",", t.Item2)}] suspend {t.Item3}");
+        _output.WriteLine(outcomes.ToString());
+    }
 
     /// <summary>Feeds <paramref name="bytes"/> in the reads given by <paramref name="cuts"/> and checks every property.</summary>
     /// <param name="suspend">Whether the handler after the decoder suspends it on the first request, as the router does
     /// while a token is checked.</param>
-    private static void Check(byte[] bytes, int? expectedRequests, int[] cuts, bool suspend)
+    /// <returns>How it ended: "requests", the error status, or a wait.</returns>
+    private static string Check(byte[] bytes, int? expectedRequests, int[] cuts, bool suspend)
     {
         var errors = new List<int>();
         var decoder = new HttpRequestDecoder(s_limits with { OnError = errors.Add });
@@ -118,7 +123,12 @@ public sealed class HttpRequestDecoderFuzzTests
             Assert.Equal(expected, sink.Requests);
         }
 
+        var outcome = errors.Count > 0 ? $"status {errors[0]}"
+            : !channel.Open ? "suspended, flooded, closed"
+            : sink.Requests > 0 ? "requests, waiting"
+            : "waiting";
         channel.FinishAndReleaseAll();
+        return outcome;
     }
 
     /// <summary>Counts requests; optionally suspends the decoder on the first, as <see cref="HttpRouter"/> does.</summary>
