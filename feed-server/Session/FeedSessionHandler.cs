@@ -45,6 +45,14 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     {
         _context = context;
         _session = _host.OpenSession(context, _identity.Entitlements);
+        if (_identity.Subject is { } subject)
+        {
+            // Who, from where, licensed for what: enough to audit a session, nothing that could replay it.
+            _host.Logger.LogDebug(
+                "Session for {Subject} from {Remote}, symbols {Entitlements}, until {ValidUntil:O}",
+                subject, context.Channel.RemoteAddress, _identity.Entitlements, _identity.ValidUntil);
+        }
+
         if (_identity.ValidUntil is { } validUntil)
         {
             // A past deadline (a token accepted within the clock skew) gives a zero delay: closed right after hello.

@@ -147,8 +147,12 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
         context.Channel.Configuration.AutoRead = true;
         if (!check.IsCompletedSuccessfully)
         {
-            // The library failed rather than refused (it should not): refuse, and say so without the token.
-            _server.Logger.LogWarning(check.Exception?.GetBaseException(), "Token check failed on {Remote}; refusing the upgrade", context.Channel.RemoteAddress);
+            // The library failed rather than refused (it should not): refuse. Only the exception's type is
+            // logged, since a message about a token may quote it.
+            _server.Logger.LogWarning(
+                "Token check failed on {Remote} ({Error}); refusing the upgrade",
+                context.Channel.RemoteAddress,
+                check.Exception?.GetBaseException().GetType().Name);
             Refuse(context, request, 401, MetricLabels.InvalidToken, "The token could not be checked.", s_invalidTokenChallenge);
             return;
         }
