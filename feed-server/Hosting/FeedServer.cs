@@ -82,9 +82,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     public ConnectionTracker Connections => _transport.Connections;
 
-    /// <summary>Watches the memory queued for all clients (<c>--max-queued-bytes</c>); null until started.</summary>
-    public QueuedBytesMonitor? QueuedBytes => _transport.QueuedBytes;
-
     /// <summary>The port the server listens on (the real one when the option was 0).</summary>
     public int Port => _transport.LocalEndPoint?.Port ?? Options.Port;
 

@@ -47,9 +47,6 @@ internal sealed class FeedTransport : IDisposable
 
     public ConnectionTracker Connections { get; }
 
-    /// <summary>Watches the memory queued for clients; null until started.</summary>
-    public QueuedBytesMonitor? QueuedBytes => _queuedBytes;
-
     /// <summary>The address actually bound (with the real port when the option was 0).</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalAddress as IPEndPoint;
 

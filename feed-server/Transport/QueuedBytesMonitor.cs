@@ -43,11 +43,8 @@ internal sealed class QueuedBytesMonitor : IDisposable
         _timer = new Timer(static s => ((QueuedBytesMonitor)s!).Check(), this, Interval, Interval);
     }
 
-    /// <summary>The sum measured by the last check.</summary>
-    public long LastTotal { get; private set; }
-
-    /// <summary>Measures now and closes clients if over the cap (the timer calls this; tests may too).</summary>
-    public void Check()
+    /// <summary>Measures, publishes the total, and closes clients if over the cap. The timer's callback.</summary>
+    private void Check()
     {
         if (!_checking.TryEnter())
         {
@@ -76,7 +73,6 @@ internal sealed class QueuedBytesMonitor : IDisposable
             }
 
             _closing.IntersectWith(stillClosing);
-            LastTotal = total;
             _metrics.QueuedBytes.Set(total);
             foreach (var (channel, _) in SelectToClose(pending, total - leaving, _maxQueuedBytes))
             {

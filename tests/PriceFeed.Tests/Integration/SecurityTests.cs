@@ -258,6 +258,14 @@ public sealed class SecurityTests
         Assert.Equal(2, Counter(server.Server.Metrics.LimitsExceeded, MetricLabels.ConnectionsPerIp));
         await first.PingAsync(1);
         await second.PingAsync(2);
+
+        // The refused connections left the count for the address, so a leaving client makes room for a new one.
+        await Eventually.UntilAsync(() => server.Server.Connections.OpenFrom(IPAddress.Loopback) == 2, "the refused connections are gone");
+        await second.DisposeAsync();
+        await Eventually.UntilAsync(() => server.Server.Connections.OpenFrom(IPAddress.Loopback) == 1, "the second client is gone");
+        var (replacement, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _3 = replacement;
+        await replacement.PingAsync(3);
     }
 
     [Fact]
