@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
@@ -308,6 +309,35 @@ public sealed class SecurityTests
             () => Counter(server.Server.Metrics.LimitsExceeded, MetricLabels.QueuedBytes) >= 1, "the server closes the client over the cap");
         await Eventually.UntilAsync(() => server.Server.Subscriptions.Sessions.Count == 1, "only the reader's session is left");
         await reader.PingAsync(5);
+    }
+
+    [Fact]
+    public async Task LogsRefusalsAndSessionsWithoutTheirTokens()
+    {
+        var capture = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        await using var server = new FeedServer(TestServer.DefaultOptions with { Tokens = TestTokens.Validator() }, loggerFactory);
+        await server.StartAsync();
+        var ws = new Uri($"ws://127.0.0.1:{server.Port}/ws");
+        var good = TestTokens.Mint("alice", ["AAPL"]);
+        var expired = TestTokens.Expired(TimeSpan.FromHours(1));
+        var forged = TestTokens.Mint(secret: TestTokens.OtherSecret);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await TryConnectAsync(WithToken(ws, expired)));
+        Assert.Equal(HttpStatusCode.Unauthorized, await TryConnectAsync(ws, o => o.SetRequestHeader("Authorization", "Bearer " + forged)));
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(WithToken(ws, good));
+        await client.DisposeAsync();
+        await Eventually.UntilAsync(() => capture.Lines.Any(line => line.Contains("alice", StringComparison.Ordinal)), "the session is logged");
+
+        var log = string.Join("\n", capture.Lines);
+        Assert.Contains(MetricLabels.ExpiredToken, log, StringComparison.Ordinal);
+        Assert.Contains(MetricLabels.InvalidToken, log, StringComparison.Ordinal);
+        foreach (var token in new[] { good, expired, forged })
+        {
+            // Not the token, nor its signature (the part that makes a forgery impossible).
+            Assert.DoesNotContain(token, log, StringComparison.Ordinal);
+            Assert.DoesNotContain(token[(token.LastIndexOf('.') + 1)..], log, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
