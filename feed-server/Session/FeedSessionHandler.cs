@@ -33,9 +33,6 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         _identity = identity ?? ClientIdentity.Anonymous;
     }
 
-    /// <summary>Who is on this connection, as the token said.</summary>
-    public ClientIdentity Identity => _identity;
-
     /// <summary>The fan-out side of this session: its send queue and subscriptions.</summary>
     public ClientSession Session => _session ?? throw new InvalidOperationException("The session handler is not in a pipeline.");
 

@@ -29,11 +29,11 @@ internal sealed class FeedTransport : IDisposable
     private const int WriteBufferHighWaterMark = 64 * 1024;
     private const int WriteBufferLowWaterMark = 32 * 1024;
 
-    private readonly FeedServer _server;
-    private readonly MultithreadEventLoopGroup _bossGroup = new(1);
     /// <summary>TLS 1.2 and 1.3 only: DotNetty's default also offers 1.0 and 1.1, which RFC 8996 deprecates.</summary>
     private const SslProtocols TlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
+    private readonly FeedServer _server;
+    private readonly MultithreadEventLoopGroup _bossGroup = new(1);
     private readonly MultithreadEventLoopGroup _workerGroup = new(Environment.ProcessorCount);
     private IChannel? _listener;
     private QueuedBytesMonitor? _queuedBytes;
