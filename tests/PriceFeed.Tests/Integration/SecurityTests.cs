@@ -151,6 +151,25 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task UpgradesWhenTheFirstFrameArrivesWithTheHandshakeAndHoldsALineEnd()
+    {
+        // Regression: the HTTP decoder read such a frame as a malformed request line and answered 400 before the 101.
+        await using var server = await TestServer.StartAsync();
+        using var connection = await RawConnection.ConnectAsync(server.Port);
+        byte[] lineEnd = [(byte)('\r' ^ ClientFrames.MaskKey[0]), (byte)('\n' ^ ClientFrames.MaskKey[1])];
+        var unsolicitedPong = ClientFrames.Frame(WebSocketOpcode.Pong, lineEnd);
+        Assert.Equal("\r\n"u8.ToArray(), unsolicitedPong[^2..]);
+        var ping = ClientFrames.Frame(WebSocketOpcode.Binary, Google.Protobuf.MessageExtensions.ToByteArray(new ClientMessage { Ping = new Ping { ClientTimeNs = 5 } }));
+        var request = Encoding.ASCII.GetBytes(RawConnection.UpgradeRequest(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
+
+        await connection.SendAsync([.. request, .. unsolicitedPong, .. ping]);
+
+        Assert.Equal(101, (await connection.ReadResponseAsync(headOnly: true)).Status);
+        Assert.Equal(ServerMessage.BodyOneofCase.Hello, ServerMessage.Parser.ParseFrom((await connection.ReadFrameAsync()).Payload).BodyCase);
+        Assert.Equal(5, ServerMessage.Parser.ParseFrom((await connection.ReadFrameAsync()).Payload).Pong.ClientTimeNs);
+    }
+
+    [Fact]
     public async Task RejectsSymbolsOutsideTheEntitlementAsNotEntitled()
     {
         await using var server = await StartWithTokensAsync(source: ScriptedQuoteSource.Factory(_ => { }, "AAPL", "MSFT", "IBM"));
