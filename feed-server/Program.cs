@@ -4,14 +4,20 @@ using PriceFeed.Server.Hosting;
 
 namespace PriceFeed.Server;
 
-/// <summary>Entry point: <c>dotnet run -c Release --project feed-server -- [options]</c>.</summary>
+/// <summary>Entry point: <c>dotnet run -c Release --project feed-server -- [options]</c>, or
+/// <c>-- mint-token [options]</c> to print a token (<see cref="MintTokenCommand"/>).</summary>
 internal static class Program
 {
     /// <summary>Exit code for bad options, as for most command-line tools.</summary>
-    private const int ExitUsage = 2;
+    internal const int ExitUsage = 2;
 
     private static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == MintTokenCommand.Name)
+        {
+            return MintTokenCommand.Run(args[1..], Console.Out, Console.Error);
+        }
+
         var options = FeedServerOptions.Load(args, out var errors, out var help);
         if (help)
         {

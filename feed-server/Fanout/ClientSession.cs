@@ -4,6 +4,7 @@ using DotNetty.Buffers;
 using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
 
 namespace PriceFeed.Server.Fanout;
@@ -67,11 +68,12 @@ internal sealed class ClientSession : IRunnable
     private IScheduledTask? _lagTimer;
     private volatile bool _closed;
 
-    public ClientSession(IChannelHandlerContext context, FanoutContext fanout, QuoteFrameFormat format)
+    public ClientSession(IChannelHandlerContext context, FanoutContext fanout, QuoteFrameFormat format, Entitlements? entitlements = null)
     {
         _context = context;
         _fanout = fanout;
         _format = format;
+        Entitlements = entitlements ?? Entitlements.All;
         _pending = new PendingQueue(this);
         _fifo = fanout.DropOldest
             ? new UpdateFifo(fanout.QueueCapacity, overwriteOldest: true)
@@ -85,6 +87,9 @@ internal sealed class ClientSession : IRunnable
 
     /// <summary>True while this session counts in <see cref="SubscriptionRegistry.JsonSessions"/>; under <see cref="SubscriptionLock"/>.</summary>
     public bool CountedAsJson { get; set; }
+
+    /// <summary>The symbols this client may subscribe to (its token's <c>symbols</c> claim). Immutable.</summary>
+    public Entitlements Entitlements { get; }
 
     /// <summary>Guards the subscription set; held by the registry while it changes it. Never taken on the hot path.</summary>
     public object SubscriptionLock => _subscriptions;

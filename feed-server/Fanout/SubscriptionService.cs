@@ -10,15 +10,18 @@ namespace PriceFeed.Server.Fanout;
 /// <para>Called on the sessions' event loops, and on the source's thread when a symbol appears
 /// (for <c>*</c> subscribers, before the symbol's first quote enters the ring). All changes go
 /// through the registry's lock; the fan-out thread never takes it.</para>
-/// <para>Rules (CONTRACT.md): exact symbols or <c>*</c>; an unknown symbol is rejected
+/// <para>Rules (CONTRACT.md): exact symbols or <c>*</c>; a symbol outside the session's
+/// <see cref="ClientSession.Entitlements"/> is rejected <c>not_entitled</c> (checked first, so a
+/// client learns nothing of symbols it is not licensed for); an unknown symbol is rejected
 /// <c>unknown_symbol</c>; past <c>max-symbols-per-client</c> named symbols, <c>limit</c>;
-/// <c>*</c> counts as one subscription and follows new symbols. Subscribing again to a symbol
-/// updates its throttle and is accepted again.</para>
+/// <c>*</c> counts as one subscription and follows new symbols, only those the session is entitled
+/// to. Subscribing again to a symbol updates its throttle and is accepted again.</para>
 /// </remarks>
 internal sealed class SubscriptionService
 {
     public const string UnknownSymbol = "unknown_symbol";
     public const string Limit = "limit";
+    public const string NotEntitled = "not_entitled";
     public const string Wildcard = "*";
 
     private readonly SubscriptionRegistry _registry;
@@ -69,6 +72,10 @@ internal sealed class SubscriptionService
                     {
                         SubscribeAll(registry, session, throttleTicks, snapshot);
                         result.Accepted.Add(symbol);
+                    }
+                    else if (!session.Entitlements.Allows(symbol))
+                    {
+                        result.Rejected.Add(new Rejection { Symbol = symbol, Reason = NotEntitled });
                     }
                     else if (!_symbols.TryGetId(symbol, out var id))
                     {
@@ -197,9 +204,15 @@ internal sealed class SubscriptionService
             registry.AddWildcard(session);
         }
 
+        var entitlements = session.Entitlements;
         var count = _symbols.Count;
         for (var id = 0; id < count; id++)
         {
+            if (!entitlements.AllowsAll && !entitlements.Allows(_symbols.GetName(id)))
+            {
+                continue;
+            }
+
             if (session.Subscriptions.TryGetValue(id, out var existing))
             {
                 if (existing.ViaWildcard)
@@ -223,7 +236,7 @@ internal sealed class SubscriptionService
             {
                 lock (session.SubscriptionLock)
                 {
-                    if (session.Wildcard && !session.Subscriptions.ContainsKey(id))
+                    if (session.Wildcard && !session.Subscriptions.ContainsKey(id) && session.Entitlements.Allows(_symbols.GetName(id)))
                     {
                         Add(registry, session, id, session.WildcardThrottleTicks, viaWildcard: true);
                     }

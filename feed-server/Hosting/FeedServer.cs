@@ -7,6 +7,7 @@ using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Session;
 using PriceFeed.Server.Sources;
 using PriceFeed.Server.Transport;
@@ -111,7 +112,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     FeedServerLimits ISessionHost.Limits => Options.Limits;
 
-    ILogger ISessionHost.Logger => _logger;
+    public ILogger Logger => _logger;
 
     public async Task StartAsync()
     {
@@ -127,9 +128,15 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             ServerId = $"{Dns.GetHostName().ToLowerInvariant()}:{Port}";
         }
 
+        var secure = Options.TlsCertificate is not null;
         _logger.LogInformation(
-            "PriceFeed {ServerId} listening on http://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
-            ServerId, Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+            "PriceFeed {ServerId} listening on {Scheme}://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
+            ServerId, secure ? "https" : "http", Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+        _logger.LogInformation(
+            "Access: tokens {Tokens}, origins {Origins}, TLS {Tls}",
+            Options.Tokens is null ? "off (anyone may connect)" : "required",
+            Options.AllowedOrigins.IsRestricted ? string.Join(", ", Options.AllowedOrigins.Allowed) : "any",
+            secure ? Options.TlsCertificate!.Subject : "off");
     }
 
     /// <summary>Waits until the source is ready and the fan-out has taken what it published into the last-value cache.</summary>
@@ -194,10 +201,10 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     public void CountProtocolError(ushort code) =>
         Metrics.ProtocolErrors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).Inc();
 
-    /// <summary>A new session handler for an upgraded connection.</summary>
-    public FeedSessionHandler CreateSession(ClientProtocol protocol) => new(this, protocol);
+    /// <summary>A new session handler for an upgraded connection of <paramref name="identity"/>.</summary>
+    public FeedSessionHandler CreateSession(ClientProtocol protocol, ClientIdentity identity) => new(this, protocol, identity);
 
-    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context, ClientProtocol protocol)
+    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context, ClientProtocol protocol, Entitlements entitlements)
     {
         QuoteFrameFormat format = _protobufFrames;
         if (protocol.IsJson)
@@ -208,7 +215,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             format = _jsonFrames;
         }
 
-        var session = new ClientSession(context, FanoutContext, format);
+        var session = new ClientSession(context, FanoutContext, format, entitlements);
         Subscriptions.Opened(session);
         return session;
     }
@@ -217,6 +224,12 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     {
         var snapshot = new List<SymbolSubscription>();
         var result = Subscriptions.Subscribe(session.Session, request, snapshot);
+        var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
+        if (overLimit > 0)
+        {
+            Metrics.LimitsExceeded.WithLabels(MetricLabels.SymbolsPerClient).Inc(overLimit);
+        }
+
         // CONTRACT.md: subscribe_result, then the snapshot of the accepted symbols, then live quotes.
         session.Send(new ServerMessage { SubscribeResult = result });
         if (!request.SkipSnapshot)

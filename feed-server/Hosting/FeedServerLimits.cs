@@ -13,6 +13,10 @@ internal sealed record FeedServerLimits
         new("max-message-bytes", "65536", "largest client message; larger closes with 1009"),
         new("max-request-line-bytes", "8192", "longest HTTP request line; longer gets 414"),
         new("max-header-bytes", "16384", "largest HTTP header section; larger gets 431"),
+        new("max-connections-per-ip", "1000", "TCP connections at once from one address; past it HTTP 503, or close 1013 after the upgrade"),
+        new("control-messages-per-second", "50", "sustained messages a client may send (subscribe, unsubscribe, ping, WebSocket pings); past it close 1008"),
+        new("control-burst", "100", "messages a client may send at once before the per-second rate applies"),
+        new("max-queued-bytes", "268435456", "bytes waiting in all clients' socket buffers together; past it the clients furthest behind are closed with 4001"),
     ];
 
     /// <summary>20,000: the 10,000-connection benchmark with room to spare; ~10 KB each is ~200 MB.</summary>
@@ -36,6 +40,23 @@ internal sealed record FeedServerLimits
     /// <summary>16 KiB: twice a browser's usual headers with cookies.</summary>
     public int MaxHeaderBytes { get; init; } = 16_384;
 
+    /// <summary>1,000: a trading floor behind one NAT address; a reverse proxy in front, or a load test from one
+    /// host, makes every client one address and needs this raised to <see cref="MaxConnections"/>.</summary>
+    public int MaxConnectionsPerIp { get; init; } = 1_000;
+
+    /// <summary>50 a second: a dashboard sends a subscribe when a view changes and a ping every few seconds;
+    /// fifty a second, sustained, is a client in a loop, and each message costs a parse and a registry change.</summary>
+    public int ControlMessagesPerSecond { get; init; } = 50;
+
+    /// <summary>100: a client that subscribes symbol by symbol at start-up, or reconnects and replays its
+    /// subscriptions, sends a burst; twice the per-second rate lets that through at once.</summary>
+    public int ControlBurst { get; init; } = 100;
+
+    /// <summary>256 MiB: a client's socket buffer stops taking quotes at the 64 KiB high-water mark, so a healthy
+    /// server holds a few MiB; this is 4,000 clients all a full buffer behind, and bounds the send memory of a
+    /// server under a slow-client attack to a fraction of the machine.</summary>
+    public long MaxQueuedBytes { get; init; } = 256L << 20;
+
     internal static FeedServerLimits Read(OptionValues values) => new()
     {
         MaxConnections = values.GetInt32("max-connections", 20_000, 1, 1_000_000),
@@ -45,5 +66,9 @@ internal sealed record FeedServerLimits
         MaxMessageBytes = values.GetInt32("max-message-bytes", 65_536, 1_024, 16 << 20),
         MaxRequestLineBytes = values.GetInt32("max-request-line-bytes", 8_192, 256, 1 << 20),
         MaxHeaderBytes = values.GetInt32("max-header-bytes", 16_384, 1_024, 1 << 20),
+        MaxConnectionsPerIp = values.GetInt32("max-connections-per-ip", 1_000, 1, 1_000_000),
+        ControlMessagesPerSecond = values.GetInt32("control-messages-per-second", 50, 1, 1_000_000),
+        ControlBurst = values.GetInt32("control-burst", 100, 1, 1_000_000),
+        MaxQueuedBytes = values.GetInt64("max-queued-bytes", 64L << 10, 1L << 40) ?? 256L << 20,
     };
 }

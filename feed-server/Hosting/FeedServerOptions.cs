@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Security;
 
 namespace PriceFeed.Server.Hosting;
 
@@ -31,6 +33,11 @@ internal sealed record FeedServerOptions
         new("wait-strategy", "spin-then-block", "how the fan-out thread waits for quotes: busy-spin, yielding, blocking, spin-then-block"),
         new("max-symbols-per-client", "10000", "most symbols one client may subscribe to; past it, rejected with reason limit"),
         new("max-symbols", "65536", "most distinct symbols the server will ever hold"),
+        new("auth-secret", "none", "HS256 key (32 bytes or more); when set, every /ws upgrade needs a token"),
+        new("token-clock-skew-s", "30", "seconds of clock difference tolerated around a token's exp and nbf"),
+        new("allowed-origins", "any", "comma-separated browser origins allowed to open /ws; others get 403"),
+        new("tls-cert", "none", "certificate, PFX or PEM: serve https:// and wss://"),
+        new("tls-key", "none", "private key of a PEM --tls-cert (left out when the PEM file holds both)"),
         new("server-id", "host name and port", "identifies this node in hello and /healthz"),
         new("log-level", "Information", "Trace, Debug, Information, Warning, Error"),
         new("config", "none", "JSON file with any of these options (command line and environment win over it)"),
@@ -78,6 +85,15 @@ internal sealed record FeedServerOptions
 
     public int MaxSymbolsPerClient { get; init; } = 10_000;
 
+    /// <summary>Checks tokens when <c>--auth-secret</c> is set; null: no authentication. Holds the secret, never prints it.</summary>
+    public TokenValidator? Tokens { get; init; }
+
+    /// <summary>Browser origins allowed to open <c>/ws</c>.</summary>
+    public OriginPolicy AllowedOrigins { get; init; } = OriginPolicy.Any;
+
+    /// <summary>The certificate of <c>--tls-cert</c>; null: plain http and ws.</summary>
+    public X509Certificate2? TlsCertificate { get; init; }
+
     public string? ServerId { get; init; }
 
     public string LogLevel { get; init; } = "Information";
@@ -112,6 +128,9 @@ internal sealed record FeedServerOptions
             WaitStrategy = ReadWaitStrategy(values),
             MaxSymbols = values.GetInt32("max-symbols", 65_536, 1, 1 << 20),
             MaxSymbolsPerClient = values.GetInt32("max-symbols-per-client", 10_000, 1, 1 << 20),
+            Tokens = ReadTokens(values),
+            AllowedOrigins = ReadAllowedOrigins(values),
+            TlsCertificate = ReadTlsCertificate(values),
             ServerId = values.GetString("server-id"),
             LogLevel = values.GetChoice("log-level", "Information", "Trace", "Debug", "Information", "Warning", "Error"),
             Limits = FeedServerLimits.Read(values),
@@ -165,6 +184,67 @@ internal sealed record FeedServerOptions
         {
             return false;
         }
+    }
+
+    private static TokenValidator? ReadTokens(OptionValues values)
+    {
+        var skewSeconds = values.GetInt32("token-clock-skew-s", 30, 0, 3_600);
+        var secret = values.GetString("auth-secret");
+        if (secret is null)
+        {
+            return null;
+        }
+
+        // Only the length is reported: the value is a secret and error messages end up in logs.
+        var length = System.Text.Encoding.UTF8.GetByteCount(secret);
+        if (length < TokenValidator.MinSecretBytes)
+        {
+            values.Fail(
+                "auth-secret",
+                $"the HS256 key is {length} bytes; it must be at least {TokenValidator.MinSecretBytes} (RFC 7518 3.2). "
+                + "Generate one with: openssl rand -base64 48");
+            return null;
+        }
+
+        return new TokenValidator(secret, TimeSpan.FromSeconds(skewSeconds));
+    }
+
+    private static OriginPolicy ReadAllowedOrigins(OptionValues values)
+    {
+        var list = values.GetString("allowed-origins");
+        if (list is null)
+        {
+            return OriginPolicy.Any;
+        }
+
+        if (!OriginPolicy.TryParse(list, out var policy, out var error))
+        {
+            values.Fail("allowed-origins", error);
+        }
+
+        return policy;
+    }
+
+    private static X509Certificate2? ReadTlsCertificate(OptionValues values)
+    {
+        var certPath = values.GetString("tls-cert");
+        var keyPath = values.GetString("tls-key");
+        if (certPath is null)
+        {
+            if (keyPath is not null)
+            {
+                values.Fail("tls-key", "is set without --tls-cert; give the certificate too.");
+            }
+
+            return null;
+        }
+
+        if (!TlsCertificates.TryLoad(certPath, keyPath, out var certificate, out var faultyOption, out var error))
+        {
+            values.Fail(faultyOption, error);
+        }
+
+        return certificate;
     }
 
     private static WaitStrategyKind ReadWaitStrategy(OptionValues values)

@@ -56,6 +56,16 @@ internal sealed class ServerMetrics
         BusMessagesOverflowed = factory.CreateGauge(
             "pricefeed_bus_overflowed_messages_total", "Bus messages dropped because this node's inbox was full.");
         BusMalformed = factory.CreateGauge("pricefeed_bus_malformed_total", "Bus messages or quotes this node could not decode or refused.");
+        LimitsExceeded = factory.CreateCounter(
+            "pricefeed_limits_exceeded_total",
+            "Times a client hit an abuse limit, by limit: connections_per_ip, control_messages, symbols_per_client, handshake_timeout, queued_bytes.",
+            new CounterConfiguration { LabelNames = ["limit"] });
+        AccessDenied = factory.CreateCounter(
+            "pricefeed_access_denied_total",
+            "Upgrades refused or sessions ended by access control, by reason: missing_token, invalid_token, expired_token, forbidden_origin, token_expired_in_session.",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        QueuedBytes = factory.CreateGauge(
+            "pricefeed_queued_bytes", "Bytes written to clients and not yet taken by their sockets, all clients together (sampled).");
         PublishToWrite = factory.CreateHistogram(
             "pricefeed_publish_to_write_seconds",
             "Time from a quote entering the ring to the frame carrying it being written, per frame (oldest quote in it).",
@@ -117,6 +127,12 @@ internal sealed class ServerMetrics
     public Gauge BusMessagesOverflowed { get; }
 
     public Gauge BusMalformed { get; }
+
+    public Counter LimitsExceeded { get; }
+
+    public Counter AccessDenied { get; }
+
+    public Gauge QueuedBytes { get; }
 
     public Histogram PublishToWrite { get; }
 

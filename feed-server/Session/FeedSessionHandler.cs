@@ -1,8 +1,11 @@
+using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Security;
 using PriceFeed.Simulation;
 
 namespace PriceFeed.Server.Session;
@@ -11,19 +14,23 @@ namespace PriceFeed.Server.Session;
 /// <remarks>
 /// The last handler of an upgraded pipeline; runs on the channel's event loop only. A message of
 /// the wrong frame type closes with 1003, an unparsable or unknown one gets an <c>error</c> and
-/// closes with 1007 (CONTRACT.md, close codes).
+/// closes with 1007 (CONTRACT.md, close codes). With tokens, the session ends with 1008 when its
+/// token expires (<see cref="ClientIdentity.ValidUntil"/>), by one timer per session.
 /// </remarks>
 internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocketFrame>
 {
     private readonly ISessionHost _host;
     private readonly ClientProtocol _protocol;
+    private readonly ClientIdentity _identity;
     private IChannelHandlerContext? _context;
     private ClientSession? _session;
+    private IScheduledTask? _expiryTimer;
 
-    public FeedSessionHandler(ISessionHost host, ClientProtocol protocol)
+    public FeedSessionHandler(ISessionHost host, ClientProtocol protocol, ClientIdentity? identity = null)
     {
         _host = host;
         _protocol = protocol;
+        _identity = identity ?? ClientIdentity.Anonymous;
     }
 
     /// <summary>The fan-out side of this session: its send queue and subscriptions.</summary>
@@ -34,7 +41,23 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     public override void HandlerAdded(IChannelHandlerContext context)
     {
         _context = context;
-        _session = _host.OpenSession(context, _protocol);
+        _session = _host.OpenSession(context, _protocol, _identity.Entitlements);
+        if (_identity.Subject is { } subject)
+        {
+            // Who, from where, licensed for what: enough to audit a session, nothing that could replay it.
+            _host.Logger.LogDebug(
+                "Session for {Subject} from {Remote}, symbols {Entitlements}, until {ValidUntil:O}",
+                subject, context.Channel.RemoteAddress, _identity.Entitlements, _identity.ValidUntil);
+        }
+
+        if (_identity.ValidUntil is { } validUntil)
+        {
+            // A past deadline (a token accepted within the clock skew) gives a zero delay: closed right after hello.
+            var delay = validUntil - DateTimeOffset.UtcNow;
+            _expiryTimer = context.Executor.Schedule(
+                static s => ((FeedSessionHandler)s).OnTokenExpired(), this, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+        }
+
         _host.Metrics.WebSocketSessionsOpen.Inc();
         Send(new ServerMessage
         {
@@ -60,8 +83,11 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         context.FireChannelWritabilityChanged();
     }
 
+    public override void HandlerRemoved(IChannelHandlerContext context) => _expiryTimer?.Cancel();
+
     public override void ChannelInactive(IChannelHandlerContext context)
     {
+        _expiryTimer?.Cancel();
         _host.Metrics.WebSocketSessionsOpen.Dec();
         _host.SessionClosed(this);
         context.FireChannelInactive();
@@ -117,6 +143,19 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
 
         _host.Metrics.FramesOut.Inc();
         _context.WriteAndFlushAsync(_protocol.Encode(message, _context.Allocator));
+    }
+
+    private void OnTokenExpired()
+    {
+        _expiryTimer = null;
+        if (_context is null || !_context.Channel.Active)
+        {
+            return;
+        }
+
+        // CONTRACT.md: a token that expires during the connection closes it with 1008.
+        _host.Metrics.AccessDenied.WithLabels(MetricLabels.TokenExpiredInSession).Inc();
+        Close(WebSocketCloseStatus.PolicyViolation, "token expired");
     }
 
     /// <summary>Starts the close handshake with <paramref name="code"/>.</summary>

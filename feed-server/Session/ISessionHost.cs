@@ -4,6 +4,7 @@ using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Security;
 
 namespace PriceFeed.Server.Session;
 
@@ -22,8 +23,9 @@ internal interface ISessionHost
 
     ILogger Logger { get; }
 
-    /// <summary>Creates the fan-out side of a new session on <paramref name="context"/>'s channel, sending quotes in <paramref name="protocol"/>.</summary>
-    ClientSession OpenSession(IChannelHandlerContext context, ClientProtocol protocol);
+    /// <summary>Creates the fan-out side of a new session on <paramref name="context"/>'s channel, sending quotes in
+    /// <paramref name="protocol"/>, limited to the symbols of <paramref name="entitlements"/>.</summary>
+    ClientSession OpenSession(IChannelHandlerContext context, ClientProtocol protocol, Entitlements entitlements);
 
     /// <summary>Handles a <c>subscribe</c>: answers <c>subscribe_result</c>, then the snapshot, then live quotes.</summary>
     void Subscribe(FeedSessionHandler session, Subscribe request);

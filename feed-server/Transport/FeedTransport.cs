@@ -1,11 +1,14 @@
 using System.Net;
+using System.Security.Authentication;
 using DotNetty.Buffers;
+using DotNetty.Handlers.Tls;
 using DotNetty.Transport.Bootstrapping;
 using DotNetty.Transport.Channels;
 using DotNetty.Transport.Channels.Sockets;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Metrics;
 
 namespace PriceFeed.Server.Transport;
 
@@ -13,9 +16,11 @@ namespace PriceFeed.Server.Transport;
 /// <remarks>
 /// One boss loop accepts; worker loops, one per core, run every connection's handlers. A connection
 /// starts with the HTTP handlers (<see cref="PipelineNames"/>); <see cref="HttpRouter"/> swaps in the
-/// WebSocket ones on upgrade. <see cref="StartAsync"/> and <see cref="StopAsync"/> are called once each.
+/// WebSocket ones on upgrade. With a certificate, a <see cref="TlsHandler"/> comes first and everything
+/// after it (HTTP, WebSocket) runs unchanged over TLS. <see cref="StartAsync"/> and <see cref="StopAsync"/>
+/// are called once each.
 /// </remarks>
-internal sealed class FeedTransport
+internal sealed class FeedTransport : IDisposable
 {
     /// <summary>
     /// 64 KiB / 32 KiB: a channel stops being writable with 64 KiB unsent, so a backlog stays in the
@@ -24,15 +29,20 @@ internal sealed class FeedTransport
     private const int WriteBufferHighWaterMark = 64 * 1024;
     private const int WriteBufferLowWaterMark = 32 * 1024;
 
+    /// <summary>TLS 1.2 and 1.3 only: DotNetty's default also offers 1.0 and 1.1, which RFC 8996 deprecates.</summary>
+    private const SslProtocols TlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
     private readonly FeedServer _server;
     private readonly MultithreadEventLoopGroup _bossGroup = new(1);
     private readonly MultithreadEventLoopGroup _workerGroup = new(Environment.ProcessorCount);
     private IChannel? _listener;
+    private QueuedBytesMonitor? _queuedBytes;
 
     public FeedTransport(FeedServer server)
     {
         _server = server;
-        Connections = new ConnectionTracker(server.Options.Limits.MaxConnections, server.Metrics);
+        var limits = server.Options.Limits;
+        Connections = new ConnectionTracker(limits.MaxConnections, limits.MaxConnectionsPerIp, server.Metrics);
     }
 
     public ConnectionTracker Connections { get; }
@@ -45,6 +55,10 @@ internal sealed class FeedTransport
         var options = _server.Options;
         var limits = options.Limits;
         var traffic = new TrafficCounterHandler(_server.Metrics);
+        var certificate = options.TlsCertificate;
+        var handshakeTimeout = TimeSpan.FromMilliseconds(limits.HandshakeTimeoutMs);
+        var metrics = _server.Metrics;
+        Action countTimeout = () => metrics.LimitsExceeded.WithLabels(MetricLabels.HandshakeTimeout).Inc();
         var httpOptions = new HttpDecoderOptions(limits.MaxRequestLineBytes, limits.MaxHeaderBytes)
         {
             OnError = status => _server.CountProtocolError((ushort)status),
@@ -61,18 +75,28 @@ internal sealed class FeedTransport
             .ChildOption(ChannelOption.WriteBufferLowWaterMark, WriteBufferLowWaterMark)
             .ChildHandler(new ActionChannelInitializer<ISocketChannel>(channel =>
             {
-                var withinLimit = Connections.Add(channel);
+                var admission = Connections.Add(channel);
+                if (certificate is not null)
+                {
+                    // First in the pipeline: the bytes on the socket are TLS records; everything after sees plain text.
+                    channel.Pipeline.AddLast(PipelineNames.Tls, new TlsHandler(new ServerTlsSettings(certificate, false, false, TlsProtocols)));
+                }
+
                 channel.Pipeline
                     .AddLast(PipelineNames.Traffic, traffic)
                     .AddLast(PipelineNames.HttpDecoder, new HttpRequestDecoder(httpOptions))
-                    .AddLast(PipelineNames.HttpTimeout, new HttpTimeoutHandler(TimeSpan.FromMilliseconds(limits.HandshakeTimeoutMs)))
-                    .AddLast(PipelineNames.HttpRouter, new HttpRouter(_server, overLimit: !withinLimit));
+                    .AddLast(PipelineNames.HttpTimeout, new HttpTimeoutHandler(handshakeTimeout, countTimeout))
+                    .AddLast(PipelineNames.HttpRouter, new HttpRouter(_server, admission));
             }));
 
         var address = IPAddress.TryParse(options.Host, out var ip) ? ip
             : (await Dns.GetHostAddressesAsync(options.Host).ConfigureAwait(false)).First();
         _listener = await bootstrap.BindAsync(new IPEndPoint(address, options.Port)).ConfigureAwait(false);
+        _queuedBytes = new QueuedBytesMonitor(Connections, limits.MaxQueuedBytes, _server.Metrics);
     }
+
+    /// <summary>Stops the queued-bytes timer; <see cref="StopAsync"/> does it too.</summary>
+    public void Dispose() => _queuedBytes?.Dispose();
 
     /// <summary>Stops accepting, sends close 1001 to every WebSocket client, waits for them briefly, stops the loops.</summary>
     public async Task StopAsync()
@@ -81,6 +105,8 @@ internal sealed class FeedTransport
         {
             await _listener.CloseAsync().ConfigureAwait(false);
         }
+
+        Dispose();
 
         var closes = Connections.Channels
             .Select(channel => WebSocketProtocolHandler.InitiateClose(channel, WebSocketCloseStatus.GoingAway, "server shutting down"))

@@ -13,9 +13,16 @@ namespace PriceFeed.Server.Transport;
 internal sealed class HttpTimeoutHandler : ChannelHandlerAdapter
 {
     private readonly TimeSpan _timeout;
+    private readonly Action? _onTimeout;
     private IScheduledTask? _timer;
 
-    public HttpTimeoutHandler(TimeSpan timeout) => _timeout = timeout;
+    /// <param name="timeout">Time allowed for each request.</param>
+    /// <param name="onTimeout">Called when a connection is closed for taking too long, for metrics.</param>
+    public HttpTimeoutHandler(TimeSpan timeout, Action? onTimeout = null)
+    {
+        _timeout = timeout;
+        _onTimeout = onTimeout;
+    }
 
     public override void HandlerAdded(IChannelHandlerContext context)
     {
@@ -52,6 +59,12 @@ internal sealed class HttpTimeoutHandler : ChannelHandlerAdapter
     private void Arm(IChannelHandlerContext context)
     {
         _timer?.Cancel();
-        _timer = context.Executor.Schedule(static c => ((IChannelHandlerContext)c).CloseAsync(), context, _timeout);
+        _timer = context.Executor.Schedule(static (h, c) => ((HttpTimeoutHandler)h).Expire((IChannelHandlerContext)c), this, context, _timeout);
+    }
+
+    private void Expire(IChannelHandlerContext context)
+    {
+        _onTimeout?.Invoke();
+        context.CloseAsync();
     }
 }

@@ -19,7 +19,8 @@ namespace PriceFeed.Server.Codecs.Http;
 /// never throws. Methods are the router's business (405), not the decoder's.</para>
 /// <para>For the WebSocket upgrade, the handler that receives the request must take this decoder out of the
 /// pipeline during that same <c>ChannelRead</c>: bytes already received after the request (the client's first
-/// frames) are then passed to the next handler instead of being read as HTTP.</para>
+/// frames) are then passed to the next handler instead of being read as HTTP. A handler that decides later (the
+/// token check is asynchronous) calls <see cref="Suspend"/> during that <c>ChannelRead</c> instead.</para>
 /// <para>Runs on the channel's event loop only; one instance per channel.</para>
 /// </remarks>
 internal sealed class HttpRequestDecoder : ByteToMessageDecoder
@@ -52,13 +53,77 @@ internal sealed class HttpRequestDecoder : ByteToMessageDecoder
         ReadingRequestLine,
         ReadingHeaders,
 
+        /// <summary>A handler is still answering the last request: later bytes are held, not decoded.</summary>
+        Suspended,
+
         /// <summary>An error was answered: everything after it is ignored.</summary>
         Corrupt,
+    }
+
+    /// <summary>Bytes received and not yet decoded (a partial line, or what arrived while suspended).</summary>
+    internal int BufferedBytes => InternalBuffer.ReadableBytes;
+
+    /// <summary>Stops decoding after the request just passed on, for a handler that answers it asynchronously and
+    /// then either takes this decoder out of the pipeline (the bytes it holds go to the next handler) or closes
+    /// the connection. Call from that handler's <c>ChannelRead</c>, on the event loop.</summary>
+    /// <remarks>Requests are answered in order: nothing after the suspended request is read as HTTP before the
+    /// handler is done with it. What arrives meanwhile is held up to the size of one request head
+    /// (<see cref="HttpDecoderOptions.MaxRequestLineBytes"/> plus <see cref="HttpDecoderOptions.MaxHeaderBytes"/>);
+    /// a client that sends more before it has its answer is closed.</remarks>
+    public void Suspend() => _state = DecoderState.Suspended;
+
+    /// <summary>Decodes requests one at a time, passing each on before reading the next.</summary>
+    /// <remarks>DotNetty's base loop decodes everything in the buffer first and passes the messages on only then
+    /// (Netty passes each on as it comes). For HTTP that breaks the upgrade: the bytes after an upgrade request
+    /// would be read as HTTP (a 400 written before the 101) before the router could take this decoder out or
+    /// suspend it. Here the router acts on each request before the next byte is looked at.</remarks>
+    protected override void CallDecode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
+    {
+        while (input.IsReadable())
+        {
+            var before = input.ReadableBytes;
+            Decode(context, input, output);
+            if (output.Count > 0)
+            {
+                foreach (var message in output)
+                {
+                    context.FireChannelRead(message);
+                }
+
+                output.Clear();
+
+                // Taken out of the pipeline by the upgrade: the buffer went to the next handler with the rest.
+                if (context.Removed)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (context.Removed || input.ReadableBytes == before)
+            {
+                return;
+            }
+        }
     }
 
     /// <inheritdoc/>
     protected override void Decode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
     {
+        if (_state == DecoderState.Suspended)
+        {
+            if (input.ReadableBytes > _options.MaxRequestLineBytes + _options.MaxHeaderBytes)
+            {
+                // No status line can be written here: the answer to the suspended request has not been sent.
+                _state = DecoderState.Corrupt;
+                input.SkipBytes(input.ReadableBytes);
+                context.CloseAsync();
+            }
+
+            return;
+        }
+
         while (_state != DecoderState.Corrupt)
         {
             var limit = _state == DecoderState.ReadingRequestLine

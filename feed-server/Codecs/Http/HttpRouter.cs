@@ -1,7 +1,11 @@
 using System.Globalization;
+using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
+using Microsoft.Extensions.Logging;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Session;
 using PriceFeed.Server.Transport;
 
@@ -9,24 +13,36 @@ namespace PriceFeed.Server.Codecs.Http;
 
 /// <summary>Answers each HTTP request: the WebSocket upgrade at <c>/ws</c>, the JSON and metrics endpoints, the dashboard.</summary>
 /// <remarks>
-/// GET and HEAD only (others: 405). A connection over the server's limit gets 503 for plain
-/// requests, and for an upgrade the 101 followed by close 1013, so WebSocket clients see the
-/// contract's "server full" code. On a successful upgrade this handler swaps the HTTP handlers
-/// for the WebSocket ones (<see cref="PipelineNames"/>). Runs on the channel's event loop.
+/// <para>GET and HEAD only (others: 405). A connection over the server's limits (in all, or from its
+/// address) gets 503 for plain requests, and for an upgrade the 101 followed by close 1013, so WebSocket
+/// clients see the contract's "server full" code. On a successful upgrade this handler swaps the HTTP
+/// handlers for the WebSocket ones (<see cref="PipelineNames"/>).</para>
+/// <para>An upgrade is checked in this order: the RFC 6455 handshake (400, 405, 426), the browser origin
+/// (403, <see cref="OriginPolicy"/>), the token when <c>--auth-secret</c> is set (401, <see cref="TokenValidator"/>),
+/// then the connection limits. The token check completes asynchronously: meanwhile the HTTP decoder is
+/// suspended and reading paused, so nothing the client sent after its handshake is read as HTTP, and the
+/// answer comes back on the event loop. Runs on the channel's event loop.</para>
 /// </remarks>
 internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 {
     private static readonly KeyValuePair<string, string>[] s_allowGetHead = [new("Allow", "GET, HEAD")];
     private static readonly KeyValuePair<string, string>[] s_retryAfter = [new("Retry-After", "1")];
 
-    private readonly FeedServer _server;
-    private readonly bool _overLimit;
+    // RFC 6750 3: a 401 names the scheme; 3.1: "invalid_token" when one was sent and refused.
+    private static readonly KeyValuePair<string, string>[] s_bearerChallenge = [new("WWW-Authenticate", "Bearer realm=\"pricefeed\"")];
+    private static readonly KeyValuePair<string, string>[] s_invalidTokenChallenge =
+        [new("WWW-Authenticate", "Bearer realm=\"pricefeed\", error=\"invalid_token\"")];
 
-    public HttpRouter(FeedServer server, bool overLimit)
+    private readonly FeedServer _server;
+    private readonly ConnectionAdmission _admission;
+
+    public HttpRouter(FeedServer server, ConnectionAdmission admission)
     {
         _server = server;
-        _overLimit = overLimit;
+        _admission = admission;
     }
+
+    private bool OverLimit => _admission != ConnectionAdmission.Admitted;
 
     protected override void ChannelRead0(IChannelHandlerContext context, HttpRequest request)
     {
@@ -43,7 +59,7 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
             return;
         }
 
-        if (_overLimit)
+        if (OverLimit)
         {
             _server.Metrics.ConnectionsRefused.Inc();
             Respond(context, request, 503, "text/plain; charset=utf-8", "Server full; try again later.\n"u8.ToArray(), s_retryAfter, close: true);
@@ -91,6 +107,75 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
             return;
         }
 
+        if (!_server.Options.AllowedOrigins.Allows(request.Headers.Get("Origin")))
+        {
+            Refuse(context, request, 403, MetricLabels.ForbiddenOrigin, "This origin may not open the feed (--allowed-origins).", null);
+            return;
+        }
+
+        var tokens = _server.Options.Tokens;
+        if (tokens is null)
+        {
+            CompleteUpgrade(context, result, ClientIdentity.Anonymous);
+            return;
+        }
+
+        var token = BearerToken.From(request);
+        if (token is null)
+        {
+            Refuse(context, request, 401, MetricLabels.MissingToken, "A token is required: 'Authorization: Bearer <token>' or '?token=<token>'.", s_bearerChallenge);
+            return;
+        }
+
+        // Hold everything after this request until the token is judged: the decoder must not read the
+        // client's first frames as HTTP, and the socket need not be read meanwhile.
+        context.Channel.Pipeline.Get<HttpRequestDecoder>()?.Suspend();
+        context.Channel.Configuration.AutoRead = false;
+        tokens.ValidateAsync(token).ContinueWith(
+            (check, _) => OnTokenChecked(context, request, result, check),
+            null,
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            new ExecutorTaskScheduler(context.Executor));
+    }
+
+    /// <summary>The token check is done; back on the channel's event loop.</summary>
+    private void OnTokenChecked(IChannelHandlerContext context, HttpRequest request, WebSocketHandshakeResult result, Task<TokenCheck> check)
+    {
+        if (!context.Channel.Active || context.Removed)
+        {
+            return;
+        }
+
+        context.Channel.Configuration.AutoRead = true;
+        if (!check.IsCompletedSuccessfully)
+        {
+            // The library failed rather than refused (it should not): refuse. Only the exception's type is
+            // logged, since a message about a token may quote it.
+            _server.Logger.LogWarning(
+                "Token check failed on {Remote} ({Error}); refusing the upgrade",
+                context.Channel.RemoteAddress,
+                check.Exception?.GetBaseException().GetType().Name);
+            Refuse(context, request, 401, MetricLabels.InvalidToken, "The token could not be checked.", s_invalidTokenChallenge);
+            return;
+        }
+
+        switch (check.Result.Status)
+        {
+            case TokenStatus.Valid:
+                CompleteUpgrade(context, result, check.Result.Identity!);
+                break;
+            case TokenStatus.Expired:
+                Refuse(context, request, 401, MetricLabels.ExpiredToken, "The token has expired.", s_invalidTokenChallenge);
+                break;
+            default:
+                Refuse(context, request, 401, MetricLabels.InvalidToken, "The token is not valid.", s_invalidTokenChallenge);
+                break;
+        }
+    }
+
+    private void CompleteUpgrade(IChannelHandlerContext context, WebSocketHandshakeResult result, ClientIdentity identity)
+    {
         _server.Metrics.HttpRequests.WithLabels("101").Inc();
         WebSocketHandshake.WriteSwitchingProtocolsAsync(context, result);
 
@@ -100,10 +185,12 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
         pipeline.AddAfter(PipelineNames.HttpDecoder, PipelineNames.WebSocketEncoder, new WebSocketFrameEncoder());
         pipeline.AddAfter(PipelineNames.WebSocketEncoder, PipelineNames.WebSocketDecoder, new WebSocketFrameDecoder(
             new WebSocketDecoderOptions(limits.MaxMessageBytes, _server.CountProtocolError)));
-        pipeline.AddAfter(PipelineNames.WebSocketDecoder, PipelineNames.WebSocketProtocol, protocol);
+        pipeline.AddAfter(PipelineNames.WebSocketDecoder, PipelineNames.RateLimit, new MessageRateLimitHandler(
+            limits.ControlMessagesPerSecond, limits.ControlBurst, _server.Metrics));
+        pipeline.AddAfter(PipelineNames.RateLimit, PipelineNames.WebSocketProtocol, protocol);
         pipeline.AddAfter(PipelineNames.WebSocketProtocol, PipelineNames.Heartbeat, new HeartbeatHandler(TimeSpan.FromMilliseconds(limits.HeartbeatIntervalMs), protocol));
 
-        if (_overLimit)
+        if (OverLimit)
         {
             // CONTRACT.md: 1013 "server full" once upgraded.
             _server.Metrics.ConnectionsRefused.Inc();
@@ -113,8 +200,17 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
             return;
         }
 
-        pipeline.AddAfter(PipelineNames.Heartbeat, PipelineNames.Session, _server.CreateSession(ClientProtocol.ForSubprotocol(result.Subprotocol!)));
+        pipeline.AddAfter(PipelineNames.Heartbeat, PipelineNames.Session, _server.CreateSession(ClientProtocol.ForSubprotocol(result.Subprotocol!), identity));
         RemoveHttpHandlers(pipeline);
+    }
+
+    /// <summary>Answers a refused upgrade and closes; logs the reason and the peer, never the token.</summary>
+    private void Refuse(
+        IChannelHandlerContext context, HttpRequest request, int status, string reason, string message, IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        _server.Metrics.AccessDenied.WithLabels(reason).Inc();
+        _server.Logger.LogInformation("Upgrade from {Remote} refused with {Status}: {Reason}", context.Channel.RemoteAddress, status, reason);
+        Respond(context, request, status, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(message + "\n"), headers, close: true);
     }
 
     private static void RemoveHttpHandlers(IChannelPipeline pipeline)

@@ -74,6 +74,11 @@ internal sealed class WebSocketFrameDecoder : ByteToMessageDecoder
         Corrupt,
     }
 
+    /// <summary>Bytes this decoder holds now: a partial frame header, and the message and control payload being
+    /// assembled. Bounded by <see cref="WebSocketDecoderOptions.MaxMessageBytes"/> plus a header and a control
+    /// payload; the fuzz tests hold it to that.</summary>
+    internal long BufferedBytes => InternalBuffer.ReadableBytes + (_message?.ReadableBytes ?? 0) + (_controlPayload?.ReadableBytes ?? 0);
+
     /// <inheritdoc/>
     protected override void Decode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
     {

@@ -19,8 +19,9 @@ internal sealed class TestServer : IAsyncDisposable
     private TestServer(FeedServer server)
     {
         Server = server;
-        BaseUri = new Uri($"http://127.0.0.1:{server.Port}/");
-        WsUri = new Uri($"ws://127.0.0.1:{server.Port}/ws");
+        var secure = server.Options.TlsCertificate is not null;
+        BaseUri = new Uri($"{(secure ? "https" : "http")}://127.0.0.1:{server.Port}/");
+        WsUri = new Uri($"{(secure ? "wss" : "ws")}://127.0.0.1:{server.Port}/ws");
         _httpClient = new Lazy<HttpClient>(() => new HttpClient { BaseAddress = BaseUri, Timeout = Eventually.DefaultTimeout });
     }
 
@@ -47,10 +48,10 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The port actually bound.</summary>
     public int Port => Server.Port;
 
-    /// <summary><c>http://127.0.0.1:PORT/</c>.</summary>
+    /// <summary><c>http://127.0.0.1:PORT/</c> (<c>https</c> with a certificate).</summary>
     public Uri BaseUri { get; }
 
-    /// <summary><c>ws://127.0.0.1:PORT/ws</c>.</summary>
+    /// <summary><c>ws://127.0.0.1:PORT/ws</c> (<c>wss</c> with a certificate).</summary>
     public Uri WsUri { get; }
 
     /// <summary>A client whose base address is this server; disposed with it.</summary>

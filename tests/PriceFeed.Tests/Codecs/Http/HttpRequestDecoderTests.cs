@@ -272,6 +272,65 @@ public sealed class HttpRequestDecoderTests
         Assert.True(rest.Release());
     }
 
+    [Fact]
+    public void PassesTheBytesAfterTheRequestOnEvenWhenTheyLookLikeHttp()
+    {
+        // Regression (found by HttpRequestDecoderFuzzTests): DotNetty's base loop decoded every request in the
+        // buffer before passing any on, so a frame holding CRLF after an upgrade request was answered 400 before
+        // the router could take the decoder out.
+        var channel = new EmbeddedChannel();
+        channel.Pipeline.AddLast("http-decoder", new HttpRequestDecoder(new HttpDecoderOptions() with { OnError = _errors.Add }));
+        channel.Pipeline.AddLast("upgrader", new RemoveDecoderOnRequest());
+
+        Write(channel, "GET /ws HTTP/1.1\r\nHost: h\r\n\r\n\u0082\u0085\r\nGET / HTTP/1.1\r\n\r\n");
+
+        Assert.IsType<HttpRequest>(channel.ReadInbound<object>());
+        var rest = channel.ReadInbound<IByteBuffer>();
+        Assert.Equal("\u0082\u0085\r\nGET / HTTP/1.1\r\n\r\n", Encoding.Latin1.GetString(rest.ReadableToArray()));
+        Assert.True(rest.Release());
+        Assert.Empty(channel.ReadAllOutboundBytes());
+        Assert.Empty(_errors);
+    }
+
+    [Fact]
+    public void HoldsTheBytesAfterASuspendedRequestUntilTakenOut()
+    {
+        var decoder = new HttpRequestDecoder(new HttpDecoderOptions() with { OnError = _errors.Add });
+        var channel = new EmbeddedChannel();
+        channel.Pipeline.AddLast("http-decoder", decoder);
+        channel.Pipeline.AddLast("router", new SuspendOnRequest(decoder));
+
+        Write(channel, "GET /ws HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+        Write(channel, "more\r\n");
+
+        Assert.Equal("/ws", channel.ReadInbound<HttpRequest>().Path);
+        Assert.Null(channel.ReadInbound<object>());
+        Assert.Equal(34, decoder.BufferedBytes);
+        channel.Pipeline.Remove(decoder);
+        var rest = channel.ReadInbound<IByteBuffer>();
+        Assert.Equal("GET /b HTTP/1.1\r\nHost: h\r\n\r\nmore\r\n", Encoding.Latin1.GetString(rest.ReadableToArray()));
+        Assert.True(rest.Release());
+        Assert.Empty(_errors);
+    }
+
+    [Fact]
+    public void ClosesASuspendedConnectionThatSendsMoreThanARequestHeadWithoutAnswering()
+    {
+        var options = new HttpDecoderOptions(MaxRequestLineBytes: 64, MaxHeaderBytes: 64) with { OnError = _errors.Add };
+        var decoder = new HttpRequestDecoder(options);
+        var channel = new EmbeddedChannel();
+        channel.Pipeline.AddLast("http-decoder", decoder);
+        channel.Pipeline.AddLast("router", new SuspendOnRequest(decoder));
+
+        Write(channel, "GET /ws HTTP/1.1\r\nHost: h\r\n\r\n" + new string('x', 128));
+        Assert.True(channel.Open);
+        Write(channel, "x");
+
+        Assert.False(channel.Open);
+        Assert.Empty(channel.ReadAllOutboundBytes());
+        Assert.Empty(_errors);
+    }
+
     private static IByteBuffer Write(EmbeddedChannel channel, string text) =>
         channel.WriteInboundBytes(Encoding.Latin1.GetBytes(text));
 
@@ -286,6 +345,16 @@ public sealed class HttpRequestDecoderTests
         Assert.Null(channel.ReadInbound<object>());
         Assert.False(channel.Open);
         Assert.Equal([status], _errors);
+    }
+
+    /// <summary>Does what the router does while it checks a token: suspends the decoder during the request's read.</summary>
+    private sealed class SuspendOnRequest(HttpRequestDecoder decoder) : ChannelHandlerAdapter
+    {
+        public override void ChannelRead(IChannelHandlerContext context, object message)
+        {
+            context.FireChannelRead(message);
+            decoder.Suspend();
+        }
     }
 
     /// <summary>Does what the router does on an upgrade: takes the HTTP decoder out during the request's read.</summary>
