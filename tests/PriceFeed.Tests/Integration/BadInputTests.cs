@@ -66,7 +66,8 @@ public sealed class BadInputTests
         await using var client = await FeedClient.ConnectAsync(server.WsUri);
         await client.ReadHelloAsync();
 
-        // The good client pings in a loop, concurrently with every bad input below.
+        // The good client pings in a loop, concurrently with every bad input below, at a pace within the
+        // server's control-message rate limit (a well-behaved client respects it).
         using var stop = new CancellationTokenSource();
         var pongs = 0;
         var pinger = Task.Run(async () =>
@@ -75,6 +76,7 @@ public sealed class BadInputTests
             {
                 await client.PingAsync(n);
                 Interlocked.Increment(ref pongs);
+                await Task.Delay(25);
             }
         });
 
