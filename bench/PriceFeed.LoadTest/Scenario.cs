@@ -28,7 +28,7 @@ internal sealed record Scenario(
     int StallEveryMs = 0)
 {
     /// <summary>The steps of <c>max</c>, in quotes/s offered by the source (the simulator's ceiling is 1,000,000).</summary>
-    public static readonly int[] MaxRateSteps = [25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000];
+    public static readonly int[] MaxRateSteps = [10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000];
 
     /// <summary>The p99 (from source time) past which a <c>max</c> step fails.</summary>
     public const double MaxRateP99LimitMs = 10;
