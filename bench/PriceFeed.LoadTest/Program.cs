@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using PriceFeed.LoadTest.Runs;
 using PriceFeed.LoadTest.Servers;
 
@@ -29,13 +30,16 @@ internal static class Program
             return ExitUsage;
         }
 
+        // Ctrl+C or SIGTERM stops the runs cleanly: the servers are killed by PID in the runner's finally blocks.
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        void Stop(PosixSignalContext context)
         {
-            // Stop the runs cleanly: the servers are killed by PID in the runner's finally blocks.
-            e.Cancel = true;
+            context.Cancel = true;
             cancel.Cancel();
-        };
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         try
         {
