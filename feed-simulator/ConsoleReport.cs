@@ -21,10 +21,10 @@ internal sealed class ConsoleReport(TextWriter error, QuoteSimulator simulator, 
         error.WriteLine(Invariant($"simulating {options.Symbols:N0} symbols at {options.Rate:N0} quotes/s {duration}{bursts}, seed {simulator.Seed}"));
     }
 
-    public void Progress(TimeSpan elapsed)
+    public void Progress()
     {
         var line = Invariant(
-            $"{simulator.QuotesPerSecond,12:N0} quotes/s   total {simulator.QuotesPublished,14:N0}   elapsed {elapsed.TotalSeconds,7:F1} s   lag {simulator.LagNs / 1e6,7:F2} ms");
+            $"{simulator.QuotesPerSecond,12:N0} quotes/s   total {simulator.QuotesPublished,14:N0}   elapsed {simulator.Elapsed.TotalSeconds,7:F1} s   lag {simulator.LagNs / 1e6,7:F2} ms");
         if (_rewriteLine)
         {
             // Pad over what a longer previous line left behind.
@@ -50,7 +50,7 @@ internal sealed class ConsoleReport(TextWriter error, QuoteSimulator simulator, 
         var achieved = quotes / elapsed.TotalSeconds;
         var batches = counter.Batches;
         error.WriteLine(Invariant(
-            $"total {quotes:N0} quotes in {elapsed.TotalSeconds:F4} s: {achieved:N1} quotes/s, asked {options.Rate:N0} ({achieved / options.Rate:P2}{(options.HasBursts ? ", bursts on top" : "")})"));
+            $"total {quotes:N0} quotes in {elapsed.TotalSeconds:F4} s: {achieved:N1} quotes/s, asked {options.MeanRate:N0}{(options.HasBursts ? " on average with bursts" : "")} ({achieved / options.MeanRate:P2})"));
         error.WriteLine(Invariant(
             $"symbols {options.Symbols:N0}, seed {simulator.Seed}, batches {batches:N0} (mean {(batches == 0 ? 0 : (double)quotes / batches):F1} quotes)"));
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using PriceFeed.Simulation;
 using PriceFeed.Simulator.Sinks;
@@ -30,7 +29,7 @@ internal static class Program
 
         if (commandLine.ShowHelp)
         {
-            await Console.Out.WriteAsync(SimulatorCommandLine.Usage);
+            await Console.Out.WriteLineAsync(SimulatorCommandLine.Usage);
             return ExitDone;
         }
 
@@ -53,12 +52,11 @@ internal static class Program
 
         var report = new ConsoleReport(Console.Error, simulator, options, counter);
         report.Plan();
-        var stopwatch = Stopwatch.StartNew();
         simulator.Start();
         while (!simulator.Completion.IsCompleted)
         {
             await Task.WhenAny(simulator.Completion, Task.Delay(s_progressInterval));
-            report.Progress(stopwatch.Elapsed);
+            report.Progress();
         }
 
         report.Summary();

@@ -24,13 +24,13 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly RingBuffer<QuoteEvent> _ring;
     private readonly BatchEventProcessor<QuoteEvent> _processor;
     private readonly QuoteFanoutHandler _fanout;
-    private readonly SimulatorQuoteSource _source;
+    private readonly IQuoteSource _source;
     private readonly FeedTransport _transport;
     private readonly long _startTicks = Environment.TickCount64;
     private Thread? _processorThread;
     private int _stopped;
 
-    public FeedServer(FeedServerOptions options, ILoggerFactory loggerFactory)
+    public FeedServer(FeedServerOptions options, ILoggerFactory loggerFactory, QuoteSourceFactory? sourceFactory = null)
     {
         Options = options;
         _logger = loggerFactory.CreateLogger("PriceFeed.Server");
@@ -52,17 +52,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout);
         _ring.AddGatingSequences(_processor.Sequence);
 
-        _source = new SimulatorQuoteSource(
-            new SimulatorOptions
-            {
-                Symbols = options.Symbols,
-                Rate = options.Rate,
-                Duration = options.Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-                Seed = options.Seed is { } givenSeed ? unchecked((ulong)givenSeed) : null,
-            },
-            Symbols,
-            _ring,
-            loggerFactory.CreateLogger("PriceFeed.Server.Sources"));
+        _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
         _transport = new FeedTransport(this);
         ServerId = options.ServerId ?? $"{Dns.GetHostName().ToLowerInvariant()}:{options.Port}";
     }
@@ -146,6 +136,21 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>The source <c>--source</c> names.</summary>
+    private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) =>
+        new SimulatorQuoteSource(
+            new SimulatorOptions
+            {
+                Symbols = options.Symbols,
+                Rate = options.Rate,
+                Duration = options.Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Seed = options.Seed is { } seed ? unchecked((ulong)seed) : null,
+                PacingSlack = TimeSpan.FromMilliseconds(options.PacingSlackMs),
+            },
+            symbols,
+            ring,
+            loggerFactory.CreateLogger("PriceFeed.Server.Sources"));
 
     /// <summary>Counts malformed input by the close code or HTTP status it was answered with.</summary>
     public void CountProtocolError(ushort code) =>

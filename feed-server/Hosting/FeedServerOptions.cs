@@ -22,6 +22,7 @@ internal sealed record FeedServerOptions
         new("rate", "10000", "simulator: quotes per second, all symbols together"),
         new("duration", "none", "simulator: stop producing after this many seconds (the server keeps serving)"),
         new("seed", "random", "simulator: random seed, for repeatable runs"),
+        new("pacing-slack-ms", "1", "simulator: how late a batch may leave its planned time so the thread can sleep, not spin (0: punctual, one core busy)"),
         new("policy", "conflate", "slow-consumer policy: conflate or drop"),
         new("queue-capacity", "1024", "per-client bound on pending updates"),
         new("slow-consumer-grace-ms", "10000", "a client unable to take updates for this long is closed with 4001"),
@@ -49,6 +50,13 @@ internal sealed record FeedServerOptions
 
     /// <summary>Simulator seed; null: a random one, logged at start-up.</summary>
     public long? Seed { get; init; }
+
+    /// <summary>
+    /// Simulator: how late a batch may leave, so its thread sleeps between batches. 1 ms: on two cores a
+    /// spinning simulator would take a core from the fan-out and the event loops; quotes keep their
+    /// planned <c>source_time_ns</c>, so latency measured from it still shows the delay.
+    /// </summary>
+    public int PacingSlackMs { get; init; } = 1;
 
     /// <summary><c>conflate</c> or <c>drop</c>.</summary>
     public string Policy { get; init; } = "conflate";
@@ -90,6 +98,7 @@ internal sealed record FeedServerOptions
             Rate = values.GetInt32("rate", 10_000, 1, 1_000_000),
             Duration = values.GetDouble("duration", 0, 365 * 86_400),
             Seed = values.GetInt64("seed", long.MinValue, long.MaxValue),
+            PacingSlackMs = values.GetInt32("pacing-slack-ms", 1, 0, 100),
             Policy = values.GetChoice("policy", "conflate", "conflate", "drop"),
             QueueCapacity = values.GetInt32("queue-capacity", 1024, 1, 1 << 20),
             SlowConsumerGraceMs = values.GetInt32("slow-consumer-grace-ms", 10_000, 10, 3_600_000),

@@ -47,6 +47,41 @@ internal sealed class StatusEndpoints
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Every connected client's counters, as JSON: what <c>/metrics</c> gives in total, per client
+    /// (a label per client would make the metrics' cardinality grow with the connections).
+    /// </summary>
+    public byte[] ClientsJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartArray();
+            foreach (var session in _server.Subscriptions.Sessions)
+            {
+                json.WriteStartObject();
+                json.WriteString("remote", session.Channel.RemoteAddress?.ToString());
+                lock (session.SubscriptionLock)
+                {
+                    json.WriteNumber("subscriptions", session.Subscriptions.Count);
+                    json.WriteBoolean("wildcard", session.Wildcard);
+                }
+
+                json.WriteNumber("delivered", session.Delivered);
+                json.WriteNumber("conflated", session.Conflated);
+                json.WriteNumber("dropped", session.Dropped);
+                json.WriteNumber("frames", session.Frames);
+                json.WriteNumber("queued", session.QueuedInFifo);
+                json.WriteBoolean("writable", session.Channel.IsWritable);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return stream.ToArray();
+    }
+
     /// <summary>The Prometheus text exposition.</summary>
     public async Task<byte[]> MetricsTextAsync()
     {

@@ -10,10 +10,11 @@ namespace PriceFeed.Server.Ring;
 /// <typeparam name="T">The slot type.</typeparam>
 /// <remarks>
 /// <para>Threading: <see cref="Run"/> occupies the thread that calls it until
-/// <see cref="Halt"/>; <see cref="Start"/> makes that a dedicated background thread. Halt,
-/// <see cref="IsRunning"/> and <see cref="Sequence"/> may be used from any thread. A processor
-/// runs on one thread at a time; after a halt it can run again and resumes after the last
-/// event it processed, so nothing is lost or repeated.</para>
+/// <see cref="Halt"/>; <see cref="Start"/> makes that a dedicated background thread, and
+/// <see cref="HaltAndWait"/> stops it (both called by the processor's owner, one thread at a
+/// time). <see cref="Halt"/>, <see cref="IsRunning"/> and <see cref="Sequence"/> may be used
+/// from any thread. A processor runs on one thread at a time; after a halt it can run again
+/// and resumes after the last event it processed, so nothing is lost or repeated.</para>
 /// <para>Its <see cref="Sequence"/> gates the producer (add it with
 /// <see cref="RingBuffer{T}.AddGatingSequences"/>): it is published once per batch, so a
 /// batch's slots are released together, after the handler saw <c>endOfBatch</c>.</para>

@@ -27,7 +27,7 @@ internal sealed class LogAndContinueExceptionHandler<T> : IExceptionHandler<T>
     private readonly ILogger _logger;
     private long _eventFailures;
     private long _failuresAtLastLog;
-    private long _lastLogTicks = long.MinValue;
+    private long _nextLogTicks;
 
     /// <summary>Creates a handler that logs to <paramref name="logger"/> (nowhere if null).</summary>
     public LogAndContinueExceptionHandler(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
@@ -40,7 +40,7 @@ internal sealed class LogAndContinueExceptionHandler<T> : IExceptionHandler<T>
     {
         long failures = Interlocked.Increment(ref _eventFailures);
         long now = Environment.TickCount64;
-        if (now - _lastLogTicks < (long)LogInterval.TotalMilliseconds)
+        if (now < _nextLogTicks)
         {
             return;
         }
@@ -52,7 +52,7 @@ internal sealed class LogAndContinueExceptionHandler<T> : IExceptionHandler<T>
             failures - _failuresAtLastLog,
             failures);
         _failuresAtLastLog = failures;
-        _lastLogTicks = now;
+        _nextLogTicks = now + (long)LogInterval.TotalMilliseconds;
     }
 
     /// <inheritdoc/>

@@ -27,8 +27,10 @@ internal sealed class SingleProducerSequencer
     // Copy-on-write, so that the producer reads it without a lock.
     private Sequence[] _gatingSequences = [];
 
-    // Producer-only state, never read by another thread, so it needs no padding or fences:
-    // the last sequence claimed, and the smallest gating sequence seen at the last check.
+    // Written by the producer only: the last sequence claimed, and the smallest gating
+    // sequence seen at the last check. Consumers never touch them (they read the cursor), so
+    // they need no padding and no fences; GetRemainingCapacity reads _nextValue from other
+    // threads, an atomic 64-bit read that is as fresh as it can be.
     private long _nextValue = Sequence.InitialValue;
     private long _cachedGatingSequence = Sequence.InitialValue;
 

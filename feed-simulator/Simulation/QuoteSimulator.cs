@@ -11,9 +11,10 @@ namespace PriceFeed.Simulation;
 /// <para>Pacing: the loop reads the clock, makes every quote whose planned time has come (up to
 /// <see cref="MaxBatchSize"/> per batch), publishes them, and repeats; when none is due it waits
 /// for the next one: it sleeps when that is more than about 2 ms away, yields, then spins when
-/// it is close. A quote's <see cref="SimulatedQuote.SourceTimeNs"/> is its planned time, never the
-/// time the loop got to it: after a stall (a slow sink, a GC pause) the loop catches up in full
-/// batches of quotes that keep their planned times.</para>
+/// it is close (<see cref="SimulatorOptions.PacingSlack"/> trades that punctuality for CPU).
+/// A quote's <see cref="SimulatedQuote.SourceTimeNs"/> is its planned time, never the time the
+/// loop got to it: after a stall (a slow sink, a GC pause) the loop catches up in full batches
+/// of quotes that keep their planned times.</para>
 /// <para>Determinism: the same options and seed give the same quotes (instrument, seq, prices,
 /// sizes, volume) and the same offsets of <see cref="SimulatedQuote.SourceTimeNs"/> from
 /// <see cref="StartUnixNs"/>.</para>
@@ -38,6 +39,7 @@ public sealed class QuoteSimulator : IDisposable
     private const long SpinBelowNs = 20_000;
 
     private const long NanosecondsPerSecond = 1_000_000_000;
+    private const long NanosecondsPerTick = NanosecondsPerSecond / TimeSpan.TicksPerSecond;
 
     private const int Created = 0;
     private const int Running = 1;
@@ -49,7 +51,10 @@ public sealed class QuoteSimulator : IDisposable
     private readonly QuoteGenerator _generator;
     private readonly PacingPlan _plan;
     private readonly long _durationNs;
+    private readonly long _slackNs;
     private readonly SimulatedQuote[] _batch = new SimulatedQuote[MaxBatchSize];
+    // Never disposed: it is not handed out as a WaitHandle, so it holds no kernel object, and
+    // keeping it alive lets Stop be called safely after Dispose or from the sink.
     private readonly ManualResetEventSlim _stopRequested = new(initialState: false);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
@@ -93,7 +98,8 @@ public sealed class QuoteSimulator : IDisposable
         Universe = universe;
         _generator = new QuoteGenerator(universe, Seed);
         _plan = new PacingPlan(options);
-        _durationNs = options.Duration is { } duration ? duration.Ticks * (NanosecondsPerSecond / TimeSpan.TicksPerSecond) : long.MaxValue;
+        _durationNs = ToNanoseconds(options.Duration);
+        _slackNs = options.PacingSlack.Ticks * NanosecondsPerTick;
         _sink = sink;
         _thread = new Thread(Run) { IsBackground = true, Name = "PriceFeed quote simulator" };
     }
@@ -215,15 +221,15 @@ public sealed class QuoteSimulator : IDisposable
         {
             if (nextDueNs >= _durationNs)
             {
-                // Everything planned is out; the run still lasts its full duration.
-                WaitUntil(_durationNs, startTimestamp);
+                // Everything planned is out; the run still lasts its full duration, no more (no slack).
+                WaitUntil(_durationNs, slackNs: 0, startTimestamp);
                 return;
             }
 
             var nowNs = ElapsedNs(startTimestamp);
             if (nextDueNs > nowNs)
             {
-                WaitUntil(nextDueNs, startTimestamp);
+                WaitUntil(nextDueNs, _slackNs, startTimestamp);
                 continue;
             }
 
@@ -250,7 +256,7 @@ public sealed class QuoteSimulator : IDisposable
         }
     }
 
-    private void WaitUntil(long dueNs, long startTimestamp)
+    private void WaitUntil(long dueNs, long slackNs, long startTimestamp)
     {
         while (!_stopRequested.IsSet)
         {
@@ -260,7 +266,9 @@ public sealed class QuoteSimulator : IDisposable
                 return;
             }
 
-            var sleepMs = (remainingNs - SleepMarginNs) / 1_000_000;
+            // The slack lets a sleep end after the due time (what fell due meanwhile then goes out in
+            // one batch); the margin keeps the sleep's overshoot within the slack.
+            var sleepMs = (remainingNs + slackNs - SleepMarginNs) / 1_000_000;
             if (sleepMs >= 1)
             {
                 // A wait rather than Thread.Sleep so that Stop wakes the loop at once.
@@ -276,6 +284,10 @@ public sealed class QuoteSimulator : IDisposable
             }
         }
     }
+
+    // No duration, or one past what a long holds in ns (292 years), is the same: run until stopped.
+    private static long ToNanoseconds(TimeSpan? duration) =>
+        duration is { } d && d.Ticks <= long.MaxValue / NanosecondsPerTick ? d.Ticks * NanosecondsPerTick : long.MaxValue;
 
     private static long ElapsedNs(long startTimestamp) =>
         (long)((Stopwatch.GetTimestamp() - startTimestamp) * s_nanosecondsPerTimestampTick);

@@ -55,6 +55,9 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
             case "/api/symbols":
                 Respond(context, request, 200, "application/json", _server.Endpoints.SymbolsJson());
                 break;
+            case "/api/clients":
+                Respond(context, request, 200, "application/json", _server.Endpoints.ClientsJson());
+                break;
             case "/healthz":
                 Respond(context, request, 200, "application/json", _server.Endpoints.HealthJson());
                 break;

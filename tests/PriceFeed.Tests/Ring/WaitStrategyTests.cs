@@ -25,11 +25,7 @@ public abstract class WaitStrategyTests
         int batch = 0;
         while (index < Events)
         {
-            int size = (int)Math.Min(++batch % 64, Events - index);
-            if (size == 0)
-            {
-                size = 1;
-            }
+            int size = (int)Math.Min((batch++ % 64) + 1, Events - index);
 
             long hi = size == 1 ? ring.Next() : ring.Next(size);
             for (long sequence = hi - size + 1; sequence <= hi; sequence++)
@@ -52,7 +48,7 @@ public abstract class WaitStrategyTests
     [Fact]
     public void DeliversEveryEventInOrderThroughARingOfFourSlots()
     {
-        const int Events = 200_000;
+        const int Events = 100_000;
         var ring = new RingBuffer<LongEvent>(4, CreateWaitStrategy());
         var handler = new ChecksumHandler();
         var processor = Attach(ring, handler);

@@ -9,6 +9,7 @@ internal sealed class RecordingQuoteSink : IQuoteSink
 {
     private readonly List<SimulatedQuote> _quotes = [];
     private readonly List<long> _arrivalNs = [];
+    private readonly List<int> _batchSizes = [];
     private int _count;
 
     /// <summary>Called on the simulator's thread before a batch is recorded: lets a test stall or fail the sink.</summary>
@@ -19,12 +20,16 @@ internal sealed class RecordingQuoteSink : IQuoteSink
     /// <summary>Unix time in ns at which each quote reached the sink.</summary>
     public IReadOnlyList<long> ArrivalNs => _arrivalNs;
 
+    /// <summary>The size of each batch, in the order received.</summary>
+    public IReadOnlyList<int> BatchSizes => _batchSizes;
+
     public int Count => Volatile.Read(ref _count);
 
     public void Publish(ReadOnlySpan<SimulatedQuote> batch)
     {
         BeforeBatch?.Invoke(_quotes.Count);
         var now = UnixTime.NowNs();
+        _batchSizes.Add(batch.Length);
         foreach (var quote in batch)
         {
             _quotes.Add(quote);

@@ -85,6 +85,31 @@ public sealed class SimulatorOptionsTests
             error);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(101)]
+    public void RejectsPacingSlackOutsideLimits(int milliseconds)
+    {
+        var error = Assert.Single(new SimulatorOptions { PacingSlack = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
+
+        Assert.Equal($"--pacing-slack-ms must be between 0 and 100 ms (got {milliseconds}).", error);
+    }
+
+    [Fact]
+    public void MeanRateIncludesWhatBurstsAdd()
+    {
+        var options = new SimulatorOptions
+        {
+            Rate = 100_000,
+            BurstFactor = 10,
+            BurstInterval = TimeSpan.FromSeconds(1),
+            BurstLength = TimeSpan.FromMilliseconds(200),
+        };
+
+        Assert.Equal(280_000, options.MeanRate, precision: 6);
+        Assert.Equal(100_000, new SimulatorOptions { Rate = 100_000 }.MeanRate);
+    }
+
     [Fact]
     public void IgnoresBurstTimingWhenThereAreNoBursts()
     {

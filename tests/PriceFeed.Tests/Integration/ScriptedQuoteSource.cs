@@ -1,0 +1,89 @@
+using PriceFeed.Server.Ring;
+using PriceFeed.Server.Sources;
+using PriceFeed.Simulation;
+
+namespace PriceFeed.Tests.Integration;
+
+/// <summary>A quote source the test drives: exact quotes, new symbols and silences, through the real ring and fan-out.</summary>
+/// <remarks>Publishing is serialized by a lock, so the ring keeps its single producer even when tests publish from several tasks.</remarks>
+internal sealed class ScriptedQuoteSource : IQuoteSource
+{
+    private readonly SymbolTable _symbols;
+    private readonly RingBuffer<QuoteEvent> _ring;
+    private readonly Dictionary<int, ulong> _seqs = [];
+    private readonly Lock _lock = new();
+    private long _published;
+
+    private ScriptedQuoteSource(SymbolTable symbols, RingBuffer<QuoteEvent> ring)
+    {
+        _symbols = symbols;
+        _ring = ring;
+    }
+
+    public string Name => "scripted";
+
+    public long Published => Volatile.Read(ref _published);
+
+    /// <summary>A factory for <see cref="TestServer.StartAsync"/> that hands the source it made to <paramref name="created"/>.</summary>
+    public static QuoteSourceFactory Factory(Action<ScriptedQuoteSource> created, params string[] symbols) =>
+        (_, table, ring, _) =>
+        {
+            foreach (var symbol in symbols)
+            {
+                table.Intern(symbol);
+            }
+
+            var source = new ScriptedQuoteSource(table, ring);
+            created(source);
+            return source;
+        };
+
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Completion => _completion.Task;
+
+    public void Start()
+    {
+    }
+
+    /// <summary>Declares the source quiet: tests use it as "the source has stopped" for convergence.</summary>
+    public Task StopAsync()
+    {
+        _completion.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>Publishes the next quote of <paramref name="symbol"/> (interning it if new); returns its seq.</summary>
+    public ulong Publish(string symbol, double mid = 100)
+    {
+        lock (_lock)
+        {
+            var id = _symbols.Intern(symbol);
+            var seq = _seqs[id] = _seqs.GetValueOrDefault(id) + 1;
+            var sequence = _ring.Next();
+            ref var slot = ref _ring[sequence];
+            var now = UnixTime.NowNs();
+            slot = new QuoteEvent
+            {
+                SymbolId = id, Seq = seq, SourceTimeNs = now, PublishTimeNs = now,
+                Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
+            };
+            _ring.Publish(sequence);
+            _published++;
+            return seq;
+        }
+    }
+
+    /// <summary>The last seq published for <paramref name="symbol"/>, 0 if none.</summary>
+    public ulong LastSeq(string symbol)
+    {
+        lock (_lock)
+        {
+            return _symbols.TryGetId(symbol, out var id) ? _seqs.GetValueOrDefault(id) : 0;
+        }
+    }
+}
