@@ -17,6 +17,9 @@ internal sealed class BaselineOptions
 
     public ulong? Seed { get; private set; }
 
+    /// <summary>How late the simulator may publish so it can sleep; the feed server's default, so both pace alike.</summary>
+    public TimeSpan PacingSlack { get; private set; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Bound of each client's channel; the same default as the feed server's <c>--queue-capacity</c>.</summary>
     public int QueueCapacity { get; private set; } = 1024;
 
@@ -43,11 +46,12 @@ internal sealed class BaselineOptions
                 "--duration" => TryInt(value, 1, int.MaxValue, v => options.Duration = TimeSpan.FromSeconds(v)),
                 "--seed" => ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seed) && Set(() => options.Seed = seed),
                 "--queue-capacity" => TryInt(value, 1, 1_000_000, v => options.QueueCapacity = v),
+                "--pacing-slack-ms" => TryInt(value, 0, 100, v => options.PacingSlack = TimeSpan.FromMilliseconds(v)),
                 _ => false,
             };
             if (!ok)
             {
-                error = $"Unknown option or bad value: {args[i]} {value}. Options: --host --port --symbols --rate --duration --seed --queue-capacity.";
+                error = $"Unknown option or bad value: {args[i]} {value}. Options: --host --port --symbols --rate --duration --seed --queue-capacity --pacing-slack-ms.";
                 return null;
             }
         }

@@ -22,6 +22,7 @@ var simulatorOptions = new SimulatorOptions
     Rate = options.Rate,
     Duration = options.Duration,
     Seed = options.Seed,
+    PacingSlack = options.PacingSlack,
 };
 var universe = SymbolUniverse.Create(simulatorOptions);
 var hub = new QuoteHub(universe);

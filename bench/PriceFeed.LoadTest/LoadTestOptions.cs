@@ -18,6 +18,8 @@ internal sealed class LoadTestOptions
           --client-cpus LIST     pin the tool itself to these CPUs (e.g. 1)
           --out DIR              where results JSON and the plot go (default results)
           --seed N               simulator and subscription seed (default 1)
+          --pacing-slack-ms N    how late both servers' simulators may publish to sleep instead of spin
+                                 (default: the servers' own, 1 ms; it adds up to that to latency from source time)
           --clients N --symbols N --symbols-per-client N --rate N --slow-clients N
                                  override the scenario's shape (--symbols-per-client 0 means *)
           --server-dll PATH --baseline-dll PATH
@@ -43,6 +45,9 @@ internal sealed class LoadTestOptions
     public string OutputDirectory { get; private set; } = "results";
 
     public ulong Seed { get; private set; } = 1;
+
+    /// <summary>Passed to both servers when set; null leaves their default (1 ms).</summary>
+    public int? PacingSlackMs { get; private set; }
 
     public string? ServerDll { get; private set; }
 
@@ -102,6 +107,7 @@ internal sealed class LoadTestOptions
             options.Warmup = TimeSpan.FromSeconds(Take(values, "warmup", 5, 0));
             options.Repetitions = Take(values, "repetitions", 3, 1);
             options.Seed = (ulong)Take(values, "seed", 1, 0);
+            options.PacingSlackMs = values.ContainsKey("pacing-slack-ms") ? Take(values, "pacing-slack-ms", 1, 0) : null;
             options.ServerCpus = values.Remove("server-cpus", out var serverCpus) ? serverCpus : null;
             options.ClientCpus = values.Remove("client-cpus", out var clientCpus) ? clientCpus : null;
             options.OutputDirectory = values.Remove("out", out var output) ? output : options.OutputDirectory;

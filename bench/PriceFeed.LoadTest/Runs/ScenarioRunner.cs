@@ -58,7 +58,7 @@ internal sealed class ScenarioRunner
             else
             {
                 var dll = target == Target.Ours ? ServerLocator.Ours(_options) : ServerLocator.Baseline(_options);
-                server = ServerProcess.Start(dll, scenario, rate, sourceDuration, _options.Seed, _options.ServerCpus);
+                server = ServerProcess.Start(dll, scenario, rate, sourceDuration, _options.Seed, _options.PacingSlackMs, _options.ServerCpus);
                 sourceStopsAt = Stopwatch.GetTimestamp() + Ticks(sourceDuration);
                 await server.WaitUntilServingAsync(s_http, TimeSpan.FromSeconds(30));
                 uri = server.WebSocketUri;

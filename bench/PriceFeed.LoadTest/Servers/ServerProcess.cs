@@ -42,7 +42,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="dll"/> with the simulator options on a free port.</summary>
-    public static ServerProcess Start(string dll, Scenario scenario, int rate, TimeSpan? sourceDuration, ulong seed, string? cpus)
+    public static ServerProcess Start(string dll, Scenario scenario, int rate, TimeSpan? sourceDuration, ulong seed, int? pacingSlackMs, string? cpus)
     {
         if (!File.Exists(dll))
         {
@@ -66,6 +66,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--rate", Invariant(rate),
             "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
+        if (pacingSlackMs is { } slack)
+        {
+            arguments.AddRange(["--pacing-slack-ms", Invariant(slack)]);
+        }
+
         if (sourceDuration is { } duration)
         {
             arguments.AddRange(["--duration", Invariant((int)Math.Ceiling(duration.TotalSeconds))]);
