@@ -72,6 +72,11 @@ internal sealed class LoadTestSession
                     failures.Add($"{run.ClientsLost} clients lost");
                 }
 
+                if (run.Verdict is { } note)
+                {
+                    failures.Add(note);
+                }
+
                 run = run with { Sustained = failures.Count == 0, Verdict = failures.Count == 0 ? "sustained" : string.Join("; ", failures) };
                 runs.Add(run);
                 _progress.Line($"max {run.Target} #{repetition} @{rate:N0}/s", Report.OneLine(run) + " | " + run.Verdict);
