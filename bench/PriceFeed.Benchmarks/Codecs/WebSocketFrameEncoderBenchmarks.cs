@@ -13,12 +13,17 @@ namespace PriceFeed.Benchmarks.Codecs;
 /// small pooled buffer, payload passed on without a copy) against .NET's ManagedWebSocket sending
 /// the same payload into a stream (baseline: what Kestrel's WebSockets do per message).
 /// </summary>
+/// <remarks>
+/// <c>Ours</c> includes the embedded channel's write path (promise, outbound buffer, flush);
+/// <see cref="PipelineOnly"/> is that path with no encoder, so the encoder's own cost is the difference.
+/// </remarks>
 [MemoryDiagnoser]
 [ShortRunJob]
 [SuppressMessage("Design", "CA1001", Justification = "Disposed by GlobalCleanup, BenchmarkDotNet's end of life for them.")]
 public class WebSocketFrameEncoderBenchmarks
 {
     private EmbeddedChannel _channel = null!;
+    private EmbeddedChannel _bareChannel = null!;
     private IByteBuffer _payload = null!;
     private byte[] _payloadBytes = null!;
     private MemoryStream _stream = null!;
@@ -36,6 +41,7 @@ public class WebSocketFrameEncoderBenchmarks
         _payload = PooledByteBufferAllocator.Default.Buffer(PayloadBytes);
         _payload.WriteBytes(_payloadBytes);
         _channel = new EmbeddedChannel(new WebSocketFrameEncoder());
+        _bareChannel = new EmbeddedChannel();
         _stream = new MemoryStream(PayloadBytes + 16);
         _managed = WebSocket.CreateFromStream(_stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
     }
@@ -45,6 +51,7 @@ public class WebSocketFrameEncoderBenchmarks
     {
         _payload.Release();
         _channel.CloseAsync().GetAwaiter().GetResult();
+        _bareChannel.CloseAsync().GetAwaiter().GetResult();
         _managed.Dispose();
         _stream.Dispose();
     }
@@ -61,6 +68,16 @@ public class WebSocketFrameEncoderBenchmarks
             ReferenceCountUtil.Release(buffer);
         }
 
+        return written;
+    }
+
+    [Benchmark]
+    public int PipelineOnly()
+    {
+        _bareChannel.WriteOutbound(_payload.RetainedDuplicate());
+        var buffer = _bareChannel.ReadOutbound<IByteBuffer>();
+        var written = buffer.ReadableBytes;
+        buffer.Release();
         return written;
     }
 
