@@ -36,7 +36,8 @@ internal static class Report
                     .ToList()
                 : group.ToList();
             var ordered = candidates.OrderBy(r => Headline(scenario, r).Value).ToList();
-            var median = ordered[(ordered.Count - 1) / 2];
+            // With an even count, the worse of the two middle runs: a median that never flatters.
+            var median = ordered[Headline(scenario, ordered[0]).HigherIsBetter ? (ordered.Count - 1) / 2 : ordered.Count / 2];
             var values = ordered.Select(r => Headline(scenario, r).Value).ToList();
             summaries.Add(new TargetSummary(group.Key, Headline(scenario, median).Name, Headline(scenario, median).Value, values.Min(), values.Max(), ordered.Count, median));
         }
