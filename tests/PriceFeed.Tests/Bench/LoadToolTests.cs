@@ -1,0 +1,63 @@
+using PriceFeed.LoadTest;
+using PriceFeed.LoadTest.Runs;
+
+namespace PriceFeed.Tests.Bench;
+
+/// <summary>
+/// The load tool end to end on a tiny scenario: it starts the server itself, connects real
+/// clients, and its figures must add up. Speed is never asserted here (docs/performance.md has the figures).
+/// </summary>
+public sealed class LoadToolTests : IDisposable
+{
+    // 3 fast clients and 1 slow one (stalling 200 ms every 500 ms) on 10 of 50 symbols at 2,000 quotes/s:
+    // small enough for a busy CI machine, big enough to batch, conflate and converge.
+    private static readonly Scenario s_tiny = new(
+        "tiny", ScenarioKind.Steady, Symbols: 50, Clients: 3, SymbolsPerClient: 10, Rate: 2_000, SlowClients: 1, StallMs: 200, StallEveryMs: 500);
+
+    private readonly DirectoryInfo _output = Directory.CreateTempSubdirectory("pricefeed-loadtool-");
+
+    public void Dispose() => _output.Delete(recursive: true);
+
+    [Fact]
+    public Task RunsATinyScenarioAgainstOursWithConsistentFigures() => RunsATinyScenarioWithConsistentFigures(Target.Ours);
+
+    [Fact]
+    public Task RunsATinyScenarioAgainstTheBaselineWithConsistentFigures() => RunsATinyScenarioWithConsistentFigures(Target.Baseline);
+
+    private async Task RunsATinyScenarioWithConsistentFigures(Target target)
+    {
+        var options = LoadTestOptions.Create(s_tiny, [target], duration: TimeSpan.FromSeconds(3), warmup: TimeSpan.FromSeconds(1), _output.FullName);
+
+        var outcome = await Program.RunAsync(options, new Progress(TextWriter.Null, inPlace: false), TextWriter.Null, CancellationToken.None);
+
+        var run = Assert.Single(outcome.Runs);
+        Assert.Equal(target.Name(), run.Target);
+        Assert.True(run.FastQuotes > 0, "the fast clients received quotes in the window");
+        Assert.True(run.SlowQuotes > 0, "the slow client received quotes in the window");
+        Assert.Equal(run.Quotes, run.FastQuotes + run.SlowQuotes);
+        Assert.Equal(run.FastQuotes, run.FastFromPublish.Count);
+        Assert.Equal(run.FastQuotes, run.FastFromSource.Count);
+        Assert.Equal(run.SlowQuotes, run.SlowFromPublish.Count);
+        Assert.InRange(run.Frames, 1, run.Quotes);
+        Assert.Equal(0, run.SeqViolations);
+        Assert.Equal(0L, run.StaleSymbols);
+        Assert.Equal(0, run.ProtocolErrors);
+        Assert.Equal(0, run.ClientsLost);
+        Assert.NotNull(run.ServerCpuCores);
+        Assert.True(run.ServerPeakRssBytes > 0);
+
+        AssertOrdered(run.FastFromPublish);
+        AssertOrdered(run.FastFromSource);
+        AssertOrdered(run.SlowFromPublish);
+        Assert.True(File.Exists(outcome.JsonPath));
+        Assert.True(new FileInfo(outcome.PlotPath).Length > 0);
+    }
+
+    private static void AssertOrdered(LatencySummary latency)
+    {
+        Assert.True(latency.P50Us <= latency.P90Us, $"p50 {latency.P50Us} <= p90 {latency.P90Us}");
+        Assert.True(latency.P90Us <= latency.P99Us, $"p90 {latency.P90Us} <= p99 {latency.P99Us}");
+        Assert.True(latency.P99Us <= latency.P999Us, $"p99 {latency.P99Us} <= p99.9 {latency.P999Us}");
+        Assert.True(latency.P999Us <= latency.MaxUs, $"p99.9 {latency.P999Us} <= max {latency.MaxUs}");
+    }
+}
