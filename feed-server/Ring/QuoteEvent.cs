@@ -20,7 +20,7 @@ internal struct QuoteEvent
     /// <summary>When the source produced the quote, Unix nanoseconds.</summary>
     public long SourceTimeNs;
 
-    /// <summary>When the server took the quote off the ring, Unix nanoseconds; stamped by the fan-out.</summary>
+    /// <summary>When the server took the quote into its ring, Unix nanoseconds; stamped by the source once per published batch.</summary>
     public long PublishTimeNs;
 
     /// <summary>Best bid price.</summary>
