@@ -68,7 +68,9 @@ internal sealed class FeedTransport : IDisposable
             .Group(_bossGroup, _workerGroup)
             .Channel<TcpServerSocketChannel>()
             .Option(ChannelOption.SoBacklog, 4096)
-            .Option(ChannelOption.SoReuseaddr, true)
+            // No SoReuseaddr: on Linux .NET turns it into SO_REUSEPORT as well, which let a second server bind the
+            // same port beside a running one and take half its connections. .NET already sets SO_REUSEADDR for
+            // listeners on Unix, so a restart still binds a port with connections in TIME_WAIT.
             .ChildOption(ChannelOption.TcpNodelay, true)
             .ChildOption(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
             .ChildOption(ChannelOption.WriteBufferHighWaterMark, WriteBufferHighWaterMark)
