@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
@@ -40,16 +41,16 @@ internal static class QuoteJsonEncoder
         position = WriteEscaped(destination, position, symbol);
         destination[position++] = (byte)'"';
 
-        position = WriteUInt64Field(destination, position, ",\"seq\":\""u8, quote.Seq);
-        position = WriteInt64Field(destination, position, ",\"sourceTimeNs\":\""u8, quote.SourceTimeNs);
-        position = WriteInt64Field(destination, position, ",\"publishTimeNs\":\""u8, quote.PublishTimeNs);
+        position = WriteInt64StringField(destination, position, ",\"seq\":\""u8, quote.Seq);
+        position = WriteInt64StringField(destination, position, ",\"sourceTimeNs\":\""u8, quote.SourceTimeNs);
+        position = WriteInt64StringField(destination, position, ",\"publishTimeNs\":\""u8, quote.PublishTimeNs);
         position = WriteDoubleField(destination, position, ",\"bid\":"u8, quote.Bid);
         position = WriteDoubleField(destination, position, ",\"ask\":"u8, quote.Ask);
         position = WriteDoubleField(destination, position, ",\"bidSize\":"u8, quote.BidSize);
         position = WriteDoubleField(destination, position, ",\"askSize\":"u8, quote.AskSize);
         position = WriteDoubleField(destination, position, ",\"last\":"u8, quote.Last);
         position = WriteDoubleField(destination, position, ",\"lastSize\":"u8, quote.LastSize);
-        position = WriteUInt64Field(destination, position, ",\"volume\":\""u8, quote.Volume);
+        position = WriteInt64StringField(destination, position, ",\"volume\":\""u8, quote.Volume);
         destination[position++] = (byte)'}';
         return position;
     }
@@ -90,25 +91,12 @@ internal static class QuoteJsonEncoder
     private static byte HexDigit(int value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);
 
     // proto3 JSON: 64-bit integers are strings (JavaScript numbers cannot hold them exactly); 0 is left out.
+    // Generic over long and ulong; T is a struct, so the JIT makes one copy per type and nothing is boxed.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteUInt64Field(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndQuote, ulong value)
+    private static int WriteInt64StringField<T>(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndQuote, T value)
+        where T : struct, IUtf8SpanFormattable, INumberBase<T>
     {
-        if (value == 0)
-        {
-            return position;
-        }
-
-        position = Write(destination, position, nameAndQuote);
-        value.TryFormat(destination[position..], out var written, default, CultureInfo.InvariantCulture);
-        position += written;
-        destination[position] = (byte)'"';
-        return position + 1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteInt64Field(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndQuote, long value)
-    {
-        if (value == 0)
+        if (T.IsZero(value))
         {
             return position;
         }
