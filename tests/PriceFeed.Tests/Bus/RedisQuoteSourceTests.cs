@@ -75,10 +75,10 @@ public sealed class RedisQuoteSourceTests
     public async Task StartsWithoutRedisAndSubscribesWhenItComes()
     {
         using var redis = RedisServer.NotStarted();
-        var started = System.Diagnostics.Stopwatch.StartNew();
         await using var node = await TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
-        // The connect timeout (5 s) bounds the start; a refused connection ends it much sooner.
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the node took {started.Elapsed} to start");
+        // Nothing hangs: the source gave up its bounded connect attempt and declared itself ready (serving from its own
+        // cache) rather than leaving the server to wait out its start-up timeout. No wall-clock bound: the machine is shared.
+        Assert.True(node.Server.Source.Ready.IsCompletedSuccessfully, "the bus source did not become ready without Redis");
         var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
         Assert.False(bus.IsUp);
         await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
