@@ -46,7 +46,12 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
             ? new ReadOnlySpan<byte>(_jsonEntry, 0, QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry))
             : default;
         _cache.Write(data, entry, jsonEntry);
-        _log.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
+        if (subscriptions.Length != 0)
+        {
+            // Only a client's FIFO reads the log, and only for quotes offered to it: a symbol nobody
+            // subscribes to costs no copy there.
+            _log.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
+        }
 
         foreach (var subscription in subscriptions)
         {

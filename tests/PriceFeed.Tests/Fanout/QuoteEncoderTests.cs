@@ -18,12 +18,6 @@ public sealed class QuoteEncoderTests
 
     public static TheoryData<int> Quotes => new(Enumerable.Range(0, s_quotes.Length));
 
-    private static Quote ToMessage(in QuoteEvent q, string symbol) => new()
-    {
-        Symbol = symbol, Seq = q.Seq, SourceTimeNs = q.SourceTimeNs, PublishTimeNs = q.PublishTimeNs,
-        Bid = q.Bid, Ask = q.Ask, BidSize = q.BidSize, AskSize = q.AskSize, Last = q.Last, LastSize = q.LastSize, Volume = q.Volume,
-    };
-
     [Theory]
     [MemberData(nameof(Quotes))]
     public void EntryIsByteForByteWhatGoogleProtobufWrites(int index)
@@ -34,7 +28,7 @@ public sealed class QuoteEncoderTests
             var buffer = new byte[QuoteEncoder.MaxEntryBytes];
             var length = QuoteEncoder.WriteBatchEntry(quote, Encoding.ASCII.GetBytes(symbol), buffer);
 
-            var expected = new QuoteBatch { Quotes = { ToMessage(quote, symbol) } }.ToByteArray();
+            var expected = new QuoteBatch { Quotes = { QuoteMessages.ToMessage(quote, symbol) } }.ToByteArray();
             Assert.Equal(expected, buffer.AsSpan(0, length).ToArray());
         }
     }
@@ -68,7 +62,7 @@ public sealed class QuoteEncoderTests
             var q = new QuoteEvent { Seq = (ulong)i + 1, Bid = i, Ask = i + 0.5, Volume = (ulong)i * 10 };
             var symbol = $"S{i % 7}";
             entries.Write(scratch, 0, QuoteEncoder.WriteBatchEntry(q, Encoding.ASCII.GetBytes(symbol), scratch));
-            quotes.Add(ToMessage(q, symbol));
+            quotes.Add(QuoteMessages.ToMessage(q, symbol));
         }
 
         var header = new byte[QuoteEncoder.MaxMessageHeaderBytes];

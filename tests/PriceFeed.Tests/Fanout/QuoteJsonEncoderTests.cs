@@ -21,12 +21,6 @@ public sealed class QuoteJsonEncoderTests
 
     public static TheoryData<int> Quotes => new(Enumerable.Range(0, s_quotes.Length));
 
-    private static Quote ToMessage(in QuoteEvent q, string symbol) => new()
-    {
-        Symbol = symbol, Seq = q.Seq, SourceTimeNs = q.SourceTimeNs, PublishTimeNs = q.PublishTimeNs,
-        Bid = q.Bid, Ask = q.Ask, BidSize = q.BidSize, AskSize = q.AskSize, Last = q.Last, LastSize = q.LastSize, Volume = q.Volume,
-    };
-
     private static string Encode(in QuoteEvent quote, string symbol)
     {
         var buffer = new byte[QuoteJsonEncoder.MaxEntryBytes];
@@ -36,7 +30,7 @@ public sealed class QuoteJsonEncoderTests
 
     // JsonFormatter puts a space after ':' and ',' and inside the braces; symbols hold no spaces.
     private static string FormatterText(in QuoteEvent quote, string symbol) =>
-        JsonFormatter.Default.Format(ToMessage(quote, symbol)).Replace(" ", "", StringComparison.Ordinal);
+        JsonFormatter.Default.Format(QuoteMessages.ToMessage(quote, symbol)).Replace(" ", "", StringComparison.Ordinal);
 
     [Theory]
     [MemberData(nameof(Quotes))]
@@ -56,7 +50,7 @@ public sealed class QuoteJsonEncoderTests
 
         var parsed = s_parser.Parse<Quote>(Encode(quote, "MSFT"));
 
-        Assert.Equal(CanonicalJsonRoundTrip(ToMessage(quote, "MSFT")), parsed);
+        Assert.Equal(CanonicalJsonRoundTrip(QuoteMessages.ToMessage(quote, "MSFT")), parsed);
     }
 
     [Fact]
@@ -82,7 +76,7 @@ public sealed class QuoteJsonEncoderTests
             };
 
             Assert.Equal(FormatterText(quote, symbol), Encode(quote, symbol));
-            Assert.Equal(CanonicalJsonRoundTrip(ToMessage(quote, symbol)), s_parser.Parse<Quote>(Encode(quote, symbol)));
+            Assert.Equal(CanonicalJsonRoundTrip(QuoteMessages.ToMessage(quote, symbol)), s_parser.Parse<Quote>(Encode(quote, symbol)));
         }
     }
 
