@@ -1,0 +1,191 @@
+using System.Text;
+using DotNetty.Common.Utilities;
+using DotNetty.Transport.Channels;
+using DotNetty.Transport.Channels.Embedded;
+using Google.Protobuf;
+using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Security;
+using PriceFeed.Server.Session;
+using PriceFeed.Tests.Codecs;
+
+namespace PriceFeed.Tests.Fanout;
+
+/// <summary>One client of a <see cref="FanoutHarness"/>: a real <see cref="ClientSession"/> on an embedded channel, and what it received.</summary>
+/// <remarks>
+/// <para>The channel's pipeline holds one handler that does what the server's session handler does
+/// for the fan-out: a channel that becomes writable again drains the session. Frames are read as
+/// the server wrote them (before the WebSocket encoder) and parsed as <c>ServerMessage</c>s.</para>
+/// <para>Every quote read is checked against the contract as it arrives: per symbol, seq strictly
+/// increases, and no live update comes before its symbol was subscribed.</para>
+/// </remarks>
+internal sealed class FanoutClient : IDisposable
+{
+    private static readonly JsonParser s_jsonParser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
+
+    private readonly FanoutHarness _harness;
+    private readonly ClientProtocol _protocol;
+    private readonly Dictionary<string, ulong> _lastSeq = new(StringComparer.Ordinal);
+    private ulong _requestId;
+
+    public FanoutClient(FanoutHarness harness, bool json, Entitlements? entitlements)
+    {
+        _harness = harness;
+        _protocol = json ? ClientProtocol.Json : ClientProtocol.Proto;
+        var anchor = new WritabilityDrainHandler(this);
+        Channel = new EmbeddedChannel(anchor);
+        Session = new ClientSession(
+            Channel.Pipeline.Context(anchor), harness.Context, json ? harness.JsonFrames : harness.ProtobufFrames, entitlements);
+    }
+
+    public EmbeddedChannel Channel { get; }
+
+    public ClientSession Session { get; }
+
+    /// <summary>Every message read so far, in order.</summary>
+    public List<ServerMessage> Messages { get; } = [];
+
+    /// <summary>The last seq received per symbol, from snapshots and live updates.</summary>
+    public IReadOnlyDictionary<string, ulong> LastSeq => _lastSeq;
+
+    /// <summary>Contract breaks seen so far (seq not increasing), as sentences; empty when all is well.</summary>
+    public List<string> Violations { get; } = [];
+
+    /// <summary>Quotes received live (in <c>quotes</c> messages) so far.</summary>
+    public int LiveQuotes { get; private set; }
+
+    /// <summary>Subscribes as the server does: the service's answer, written to the channel, then the snapshot.</summary>
+    public SubscribeResult Subscribe(uint throttleMs = 0, bool skipSnapshot = false, params string[] symbols)
+    {
+        var request = new Subscribe { RequestId = ++_requestId, ThrottleMs = throttleMs, SkipSnapshot = skipSnapshot };
+        request.Symbols.Add(symbols);
+        var snapshot = new List<SymbolSubscription>();
+        var result = _harness.Service.Subscribe(Session, request, snapshot);
+        Channel.WriteAndFlushAsync(_protocol.Encode(new ServerMessage { SubscribeResult = result }, Channel.Allocator));
+        if (!skipSnapshot)
+        {
+            Session.WriteSnapshot(snapshot);
+        }
+
+        return result;
+    }
+
+    /// <summary>Subscribes to <paramref name="symbols"/> with no throttle and a snapshot.</summary>
+    public SubscribeResult Subscribe(params string[] symbols) => Subscribe(0, false, symbols);
+
+    public void Unsubscribe(params string[] symbols)
+    {
+        var request = new Unsubscribe { RequestId = ++_requestId };
+        request.Symbols.Add(symbols);
+        _harness.Service.Unsubscribe(Session, request);
+    }
+
+    /// <summary>Runs the drains (and due timers) scheduled on this client's event loop.</summary>
+    public void RunPendingTasks() => Channel.RunPendingTasks();
+
+    /// <summary>Makes the channel unwritable or writable again, as a full or emptied socket buffer does.</summary>
+    /// <remarks>Uses a user-defined writability bit, so DotNetty fires the writability change as for the water marks.</remarks>
+    public void SetWritable(bool writable) => Channel.Unsafe.OutboundBuffer.SetUserDefinedWritability(1, writable);
+
+    /// <summary>Reads and parses every frame written since the last read; returns the new messages.</summary>
+    public List<ServerMessage> Read()
+    {
+        var read = new List<ServerMessage>();
+        while (Channel.ReadOutbound<object>() is { } written)
+        {
+            try
+            {
+                if (written is CloseWebSocketFrame)
+                {
+                    continue;
+                }
+
+                var frame = (WebSocketFrame)written;
+                var message = frame.Opcode == WebSocketOpcode.Text
+                    ? s_jsonParser.Parse<ServerMessage>(frame.Content.ToString(Encoding.UTF8))
+                    : ServerMessage.Parser.ParseFrom(frame.Content.ReadableToArray());
+                Track(message);
+                read.Add(message);
+            }
+            finally
+            {
+                ReferenceCountUtil.Release(written);
+            }
+        }
+
+        Messages.AddRange(read);
+        return read;
+    }
+
+    /// <summary>Runs pending drains and reads, until nothing more comes.</summary>
+    public List<ServerMessage> DrainAndRead()
+    {
+        var all = new List<ServerMessage>();
+        while (true)
+        {
+            RunPendingTasks();
+            var read = Read();
+            if (read.Count == 0)
+            {
+                return all;
+            }
+
+            all.AddRange(read);
+        }
+    }
+
+    public void Dispose()
+    {
+        _harness.Service.Closed(Session);
+        while (Channel.ReadOutbound<object>() is { } written)
+        {
+            ReferenceCountUtil.Release(written);
+        }
+
+        Channel.CloseAsync().GetAwaiter().GetResult();
+    }
+
+    private void Track(ServerMessage message)
+    {
+        var quotes = message.BodyCase switch
+        {
+            ServerMessage.BodyOneofCase.Snapshot => message.Snapshot.Quotes,
+            ServerMessage.BodyOneofCase.Quotes => message.Quotes.Quotes,
+            _ => null,
+        };
+        if (quotes is null)
+        {
+            return;
+        }
+
+        foreach (var quote in quotes)
+        {
+            var last = _lastSeq.GetValueOrDefault(quote.Symbol);
+            if (quote.Seq <= last)
+            {
+                Violations.Add($"{quote.Symbol}: seq {quote.Seq} after {last}");
+            }
+
+            _lastSeq[quote.Symbol] = Math.Max(last, quote.Seq);
+            if (message.BodyCase == ServerMessage.BodyOneofCase.Quotes)
+            {
+                LiveQuotes++;
+            }
+        }
+    }
+
+    /// <summary>What the server's session handler does for the fan-out: drain again once the channel is writable.</summary>
+    private sealed class WritabilityDrainHandler(FanoutClient client) : ChannelHandlerAdapter
+    {
+        public override void ChannelWritabilityChanged(IChannelHandlerContext context)
+        {
+            if (context.Channel.IsWritable)
+            {
+                client.Session.Drain();
+            }
+
+            context.FireChannelWritabilityChanged();
+        }
+    }
+}

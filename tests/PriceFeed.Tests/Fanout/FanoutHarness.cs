@@ -1,0 +1,144 @@
+using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Ring;
+using PriceFeed.Server.Security;
+using PriceFeed.Server.Sources;
+
+namespace PriceFeed.Tests.Fanout;
+
+/// <summary>
+/// The server's fan-out core with no socket and no ring: the real handler, caches, registry,
+/// subscription service and client sessions, each client on its own <see cref="DotNetty.Transport.Channels.Embedded.EmbeddedChannel"/>.
+/// </summary>
+/// <remarks>
+/// <para>The test plays the ring's consumer (<see cref="Publish"/> calls the handler as the
+/// processor would) and the event loops (<see cref="FanoutClient.RunPendingTasks"/> runs the drains
+/// the handler scheduled). Everything happens on the calling thread unless a test starts threads of
+/// its own, so interleavings are the test's to choose.</para>
+/// <para>Sizes are the server's defaults unless a test says otherwise (FeedServer: the log holds
+/// four rings' worth under <c>drop</c>, one under <c>conflate</c>; here a small ring).</para>
+/// </remarks>
+internal sealed class FanoutHarness : IDisposable
+{
+    private readonly List<FanoutClient> _clients = [];
+    private readonly ulong[] _seqs;
+    private long _sequence;
+
+    public FanoutHarness(
+        int symbols = 16,
+        bool dropOldest = false,
+        int queueCapacity = 1024,
+        int maxSymbolsPerClient = 1000,
+        int logCapacity = 1 << 12,
+        int slowConsumerGraceMs = 10_000)
+    {
+        Symbols = new SymbolTable(Math.Max(symbols, 1) * 2);
+        for (var i = 0; i < symbols; i++)
+        {
+            Symbols.Intern(SymbolName(i));
+        }
+
+        _seqs = new ulong[Symbols.Capacity];
+        Metrics = new ServerMetrics();
+        Cache = new LastValueCache(Symbols.Capacity);
+        Log = new QuoteLog(logCapacity);
+        Registry = new SubscriptionRegistry(Symbols.Capacity);
+        Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient);
+        Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics);
+        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry);
+        ProtobufFrames = new ProtobufQuoteFrames(Cache, Log);
+        JsonFrames = new JsonQuoteFrames(Cache, Log, Symbols);
+    }
+
+    public SymbolTable Symbols { get; }
+
+    public ServerMetrics Metrics { get; }
+
+    public LastValueCache Cache { get; }
+
+    public QuoteLog Log { get; }
+
+    public SubscriptionRegistry Registry { get; }
+
+    public SubscriptionService Service { get; }
+
+    public FanoutContext Context { get; }
+
+    public QuoteFanoutHandler Handler { get; }
+
+    public ProtobufQuoteFrames ProtobufFrames { get; }
+
+    public JsonQuoteFrames JsonFrames { get; }
+
+    /// <summary>The ring sequence the next published quote gets.</summary>
+    public long NextSequence => _sequence;
+
+    /// <summary>The name of symbol number <paramref name="i"/>: <c>S0</c>, <c>S1</c>, ...</summary>
+    public static string SymbolName(int i) => $"S{i}";
+
+    /// <summary>The seq the source gave symbol <paramref name="symbolId"/> last (0: none yet).</summary>
+    public ulong SourceSeq(int symbolId) => _seqs[symbolId];
+
+    /// <summary>The next quote of <paramref name="symbolId"/>, as a source would make it: seq, times and prices grow.</summary>
+    public QuoteEvent NextQuote(int symbolId)
+    {
+        var seq = ++_seqs[symbolId];
+        var mid = 100 + symbolId + (seq % 100 * 0.01);
+        var now = 1_764_000_000_000_000_000 + (_sequence * 1_000);
+        return new QuoteEvent
+        {
+            SymbolId = symbolId, Seq = seq, SourceTimeNs = now, PublishTimeNs = now + 500,
+            Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
+        };
+    }
+
+    /// <summary>Hands the next quote of <paramref name="symbolId"/> to the fan-out handler, as the ring's consumer does.</summary>
+    public QuoteEvent Publish(int symbolId, bool endOfBatch = true)
+    {
+        var quote = NextQuote(symbolId);
+        Handler.OnEvent(ref quote, _sequence++, endOfBatch);
+        return quote;
+    }
+
+    /// <summary>Publishes one quote of each symbol in <paramref name="symbolIds"/> as one ring batch.</summary>
+    public void PublishBatch(params int[] symbolIds)
+    {
+        for (var i = 0; i < symbolIds.Length; i++)
+        {
+            Publish(symbolIds[i], endOfBatch: i == symbolIds.Length - 1);
+        }
+    }
+
+    /// <summary>A new client session, registered with the subscription service as the server does on upgrade.</summary>
+    public FanoutClient Connect(bool json = false, Entitlements? entitlements = null)
+    {
+        if (json)
+        {
+            Cache.EnableJson();
+            Log.EnableJson();
+        }
+
+        var client = new FanoutClient(this, json, entitlements);
+        _clients.Add(client);
+        Service.Opened(client.Session);
+        return client;
+    }
+
+    /// <summary>Runs every client's pending drains and reads what they wrote.</summary>
+    public void DrainAll()
+    {
+        foreach (var client in _clients)
+        {
+            client.RunPendingTasks();
+            client.Read();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+    }
+}
