@@ -43,7 +43,7 @@ internal sealed class ClientSession : IRunnable
 
     /// <summary>
     /// Under <c>conflate</c>, updates a client may have waiting in order before newer ones replace older
-    /// ones: 128 absorbs a burst of a ring batch (about 2 KB per client, so 10,000 clients stay cheap).
+    /// ones: 128 absorbs a burst of a ring batch (24-byte slots: 3 KB per client, so 10,000 clients stay cheap).
     /// </summary>
     public const int ConflateFifoCapacity = 128;
 
@@ -61,6 +61,7 @@ internal sealed class ClientSession : IRunnable
     private long _conflatedLate;  // event loop: FIFO entries the log lost, replaced by the latest
     private long _delivered;      // event loop
     private long _dropped;        // event loop
+    private long _drainsScheduled; // fan-out thread
     private long _frames;         // event loop
     private long _laggingSince;   // event loop; Stopwatch ticks, 0 when keeping up
     private IScheduledTask? _throttleTimer;
@@ -114,6 +115,9 @@ internal sealed class ClientSession : IRunnable
 
     public long Frames => Volatile.Read(ref _frames);
 
+    /// <summary>Drains the fan-out asked the event loop for: each one is a wake-up of the loop.</summary>
+    public long DrainsScheduled => Volatile.Read(ref _drainsScheduled);
+
     /// <summary>Updates waiting in order: conflation queue entries are not counted (they are at most the client's symbols).</summary>
     public long QueuedInFifo => _fifo.Count;
 
@@ -156,6 +160,7 @@ internal sealed class ClientSession : IRunnable
             return;
         }
 
+        Volatile.Write(ref _drainsScheduled, _drainsScheduled + 1);
         try
         {
             _context.Executor.Execute(this);
