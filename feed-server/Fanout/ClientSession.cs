@@ -123,9 +123,14 @@ internal sealed class ClientSession : IRunnable
 
     public bool IsClosed => _closed;
 
+    /// <summary>The fan-out's batch in which this session was last noted for a wake-up. Fan-out thread only.</summary>
+    internal long WakeBatch;
+
     /// <summary>
     /// Offers the quote at ring <paramref name="sequence"/> to <paramref name="subscription"/>.
-    /// Fan-out thread only. Returns true when the session needs a drain scheduled (once per batch).
+    /// Fan-out thread only. Returns true when the offer queued something, so the session must be asked
+    /// to drain at the end of the batch (<see cref="RequestDrain"/>); false when it only conflated into
+    /// an update already pending.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Offer(SymbolSubscription subscription, long sequence)
@@ -149,11 +154,29 @@ internal sealed class ClientSession : IRunnable
             return false;
         }
 
-        return Volatile.Read(ref _drainRequested) == 0 && Interlocked.CompareExchange(ref _drainRequested, 1, 0) == 0;
+        return true;
     }
 
-    /// <summary>Asks the event loop to drain. Fan-out thread, at the end of a batch.</summary>
-    public void ScheduleDrain()
+    /// <summary>
+    /// Asks the event loop to drain unless a drain is already requested and has not started yet.
+    /// Fan-out thread, at the end of a batch, after a full fence that follows its offers.
+    /// </summary>
+    /// <remarks>
+    /// The handshake is a store then a load on each side: the fan-out stores updates then loads
+    /// <c>_drainRequested</c>; <see cref="Drain"/> stores 0 there then loads the queues. Only a full
+    /// fence between the two on both sides (the caller's before this, the exchange in <see cref="Drain"/>)
+    /// rules out both loads seeing the old value, which would leave an update with no drain to send it.
+    /// </remarks>
+    public void RequestDrain()
+    {
+        if (Volatile.Read(ref _drainRequested) == 0 && Interlocked.CompareExchange(ref _drainRequested, 1, 0) == 0)
+        {
+            ScheduleDrain();
+        }
+    }
+
+    /// <summary>Asks the event loop to drain (see <see cref="RequestDrain"/>).</summary>
+    private void ScheduleDrain()
     {
         if (_closed)
         {
@@ -177,7 +200,8 @@ internal sealed class ClientSession : IRunnable
     /// <summary>Writes everything pending as <c>quotes</c> frames while the channel is writable, then flushes once. Event loop only.</summary>
     public void Drain()
     {
-        Volatile.Write(ref _drainRequested, 0);
+        // A full fence before the queues are read: the drain side of the handshake in RequestDrain.
+        Interlocked.Exchange(ref _drainRequested, 0);
         if (_closed || !_context.Channel.Active)
         {
             return;

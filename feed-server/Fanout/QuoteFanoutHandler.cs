@@ -22,6 +22,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
     private int _toWakeCount;
+    private long _batch = 1; // ClientSession.WakeBatch starts at 0: no session is noted in the first batch yet
     private long _processed;
 
     public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry)
@@ -55,9 +56,11 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
         foreach (var subscription in subscriptions)
         {
-            if (subscription.Session.Offer(subscription, sequence))
+            var session = subscription.Session;
+            if (session.Offer(subscription, sequence) && session.WakeBatch != _batch)
             {
-                NoteToWake(subscription.Session);
+                session.WakeBatch = _batch;
+                NoteToWake(session);
             }
         }
 
@@ -81,9 +84,18 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     private void WakeSessions()
     {
+        _batch++;
+        if (_toWakeCount == 0)
+        {
+            return;
+        }
+
+        // One full fence per batch, not one per offer: every update offered in the batch is visible
+        // before any session's drain request is read (the fan-out side of ClientSession.RequestDrain).
+        Interlocked.MemoryBarrier();
         for (var i = 0; i < _toWakeCount; i++)
         {
-            _toWake[i].ScheduleDrain();
+            _toWake[i].RequestDrain();
             _toWake[i] = null!;
         }
 

@@ -118,6 +118,15 @@ internal sealed class FanoutClient : IDisposable
         return read;
     }
 
+    /// <summary>Releases everything written so far without reading it (for tests that only count).</summary>
+    public void DiscardOutbound()
+    {
+        while (Channel.ReadOutbound<object>() is { } written)
+        {
+            ReferenceCountUtil.Release(written);
+        }
+    }
+
     /// <summary>Runs pending drains and reads, until nothing more comes.</summary>
     public List<ServerMessage> DrainAndRead()
     {
@@ -138,10 +147,7 @@ internal sealed class FanoutClient : IDisposable
     public void Dispose()
     {
         _harness.Service.Closed(Session);
-        while (Channel.ReadOutbound<object>() is { } written)
-        {
-            ReferenceCountUtil.Release(written);
-        }
+        DiscardOutbound();
 
         Channel.CloseAsync().GetAwaiter().GetResult();
     }
