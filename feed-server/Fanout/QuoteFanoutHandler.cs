@@ -7,9 +7,10 @@ namespace PriceFeed.Server.Fanout;
 /// <remarks>
 /// <para>Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
 /// calls it. Per quote: encode once per subprotocol in use (JSON only while a JSON client is
-/// subscribed), store as the symbol's latest (and in the drop log), offer to each subscription in
-/// the symbol's immutable array. A session that needs draining is noted once
-/// and woken at the end of the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
+/// subscribed), store as the symbol's latest, then (if anyone subscribes to the symbol) in the log
+/// of recent quotes that the clients' FIFOs point into, and offer to each subscription in the
+/// symbol's immutable array. A session that needs draining is noted once and woken at the end of
+/// the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
 /// <para>No lock and no allocation per quote (bench/PriceFeed.Benchmarks/Fanout proves it).</para>
 /// </remarks>
 internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
@@ -38,29 +39,38 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     public void OnEvent(ref QuoteEvent data, long sequence, bool endOfBatch)
     {
-        // The subscribers before the JSON count: a JSON subscription in this array was counted
-        // before it was added, so the count read after it is not 0 (SubscriptionRegistry).
-        var subscriptions = _registry.Get(data.SymbolId);
         var symbol = _symbols.GetUtf8Name(data.SymbolId);
-        var entry = new ReadOnlySpan<byte>(_entry, 0, QuoteEncoder.WriteBatchEntry(data, symbol, _entry));
-        var jsonEntry = _registry.JsonSessions > 0
-            ? new ReadOnlySpan<byte>(_jsonEntry, 0, QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry))
-            : default;
-        _cache.Write(data, entry, jsonEntry);
+        var entryLength = QuoteEncoder.WriteBatchEntry(data, symbol, _entry);
+        var jsonLength = _registry.JsonSessions > 0 ? QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry) : 0;
+        _cache.Write(data, _entry.AsSpan(0, entryLength), _jsonEntry.AsSpan(0, jsonLength));
+
+        // The cache first, then a full fence, then the subscribers; a subscribe changes the registry, then
+        // fences (SubscriptionRegistry.Change), then reads its snapshot from the cache. So either this quote
+        // is offered to the new subscription or the snapshot holds it: a subscribe landing while the quote
+        // is in flight cannot miss it.
+        Interlocked.MemoryBarrier();
+        var subscriptions = _registry.Get(data.SymbolId);
         if (subscriptions.Length != 0)
         {
+            if (jsonLength == 0 && _registry.JsonSessions > 0)
+            {
+                // A JSON client subscribed since the count was read (it is counted before its first subscription
+                // enters an array): its FIFO needs this quote's JSON in the log. The cache's JSON slot stays empty
+                // for this quote; its readers encode from the quote (LastValueCache).
+                jsonLength = QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry);
+            }
+
             // Only a client's FIFO reads the log, and only for quotes offered to it: a symbol nobody
             // subscribes to costs no copy there.
-            _log.Append(sequence, data.Seq, data.PublishTimeNs, entry, jsonEntry);
-        }
-
-        foreach (var subscription in subscriptions)
-        {
-            var session = subscription.Session;
-            if (session.Offer(subscription, sequence) && session.WakeBatch != _batch)
+            _log.Append(sequence, data.Seq, data.PublishTimeNs, _entry.AsSpan(0, entryLength), _jsonEntry.AsSpan(0, jsonLength));
+            foreach (var subscription in subscriptions)
             {
-                session.WakeBatch = _batch;
-                NoteToWake(session);
+                var session = subscription.Session;
+                if (session.Offer(subscription, sequence) && session.WakeBatch != _batch)
+                {
+                    session.WakeBatch = _batch;
+                    NoteToWake(session);
+                }
             }
         }
 

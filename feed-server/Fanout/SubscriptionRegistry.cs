@@ -48,12 +48,19 @@ internal sealed class SubscriptionRegistry
     public SymbolSubscription[] Get(int symbolId) => Volatile.Read(ref _bySymbol[symbolId]);
 
     /// <summary>Runs <paramref name="change"/> under the registry's lock: subscription changes are serialized.</summary>
+    /// <remarks>
+    /// Ends with a full fence, so what the caller reads next (a subscribe's snapshot, from the cache) is read
+    /// after the change is visible to the fan-out thread; the fan-out fences between its cache write and its
+    /// read of the subscribers (QuoteFanoutHandler), so no quote in flight misses a new subscription.
+    /// </remarks>
     public void Change(Action<Mutator> change)
     {
         lock (_lock)
         {
             change(new Mutator(this));
         }
+
+        Interlocked.MemoryBarrier();
     }
 
     /// <summary>Changes allowed while the registry's lock is held.</summary>
