@@ -27,6 +27,12 @@ if [ -f tests/interop/node/package.json ] && [ ! -d tests/interop/node/node_modu
   (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# --- npm packages for the Node baseline the load-tool tests start (bench/node-baseline: ws, protobufjs). ---
+if [ -f bench/node-baseline/package.json ] && [ ! -d bench/node-baseline/node_modules/ws ]; then
+  log "installing npm packages for bench/node-baseline"
+  (cd bench/node-baseline && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # --- npm packages for the dashboard's browser tests (tests/browser: playwright-core drives Debian's chromium). ---
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
   log "installing npm packages for tests/browser"

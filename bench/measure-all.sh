@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every load scenario against ours and the baseline, as docs/performance.md reports them:
+# Runs every load scenario against ours, the Kestrel baseline and the Node ws baseline, as docs/performance.md reports them:
 # server pinned to CPU 0, load tool to CPU 1, interleaved repetitions. Results (JSON, PNG) go to
 # results/ (or $1). Usage: bench/measure-all.sh [results-dir]
 set -euo pipefail
@@ -8,7 +8,11 @@ out="${1:-results}"
 mkdir -p "$out"
 
 dotnet build PriceFeed.sln -c Release -nologo -clp:ErrorsOnly
-tool=(dotnet bench/PriceFeed.LoadTest/bin/Release/net10.0/PriceFeed.LoadTest.dll --server-cpus 0 --client-cpus 1 --out "$out")
+# The Node baseline's ws and protobufjs, exactly as locked.
+if [ ! -d bench/node-baseline/node_modules ]; then
+  (cd bench/node-baseline && npm ci --no-audit --no-fund)
+fi
+tool=(dotnet bench/PriceFeed.LoadTest/bin/Release/net10.0/PriceFeed.LoadTest.dll --target ours,baseline,node --server-cpus 0 --client-cpus 1 --out "$out")
 
 for scenario in fanout latency slow all; do
   "${tool[@]}" --scenario "$scenario" --duration 10 --warmup 3 --repetitions 3 | tee "$out/$scenario.txt"

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PriceFeed.LoadTest.Servers;
 
 namespace PriceFeed.LoadTest;
 
@@ -9,25 +10,29 @@ internal sealed class LoadTestOptions
         Usage: dotnet run -c Release --project bench/PriceFeed.LoadTest -- --scenario NAME [options]
 
           --scenario NAME        fanout | latency | slow | all | connections | max
-          --target T             ours | baseline | both (default both; ignored with --url)
+          --target T             ours | baseline | node | both (ours,baseline) | a list such as ours,node
+                                 (default ours,baseline,node; node only once 'npm ci' has run in
+                                 bench/node-baseline; ignored with --url)
           --url ws://HOST:PORT/ws  measure a server that is already running instead of starting one
           --duration S           measured window in seconds (default 20)
           --warmup S             seconds before the window (default 5)
-          --repetitions N        runs per target, interleaved ours, baseline, ours... (default 3)
+          --repetitions N        runs per target, interleaved ours, baseline, node, ours... (default 3)
           --server-cpus LIST     start the server under taskset -c LIST (e.g. 0)
           --client-cpus LIST     pin the tool itself to these CPUs (e.g. 1)
           --out DIR              where results JSON and the plot go (default results)
           --seed N               simulator and subscription seed (default 1)
-          --pacing-slack-ms N    how late both servers' simulators may publish to sleep instead of spin
+          --pacing-slack-ms N    how late the servers' simulators may publish to sleep instead of spin
                                  (default: the servers' own, 1 ms; it adds up to that to latency from source time)
           --clients N --symbols N --symbols-per-client N --rate N --slow-clients N
                                  override the scenario's shape (--symbols-per-client 0 means *)
-          --server-dll PATH --baseline-dll PATH
-                                 the servers to start (default: the Release builds in this repository)
+          --server-dll PATH --baseline-dll PATH --node-script PATH
+                                 the servers to start (default: the Release builds and bench/node-baseline/server.mjs
+                                 in this repository)
         """;
 
     public Scenario Scenario { get; private set; } = Scenario.All[0];
 
+    /// <summary>The servers measured; <see cref="Parse"/> adds <see cref="Target.Node"/> to this default when its packages are installed.</summary>
     public IReadOnlyList<Target> Targets { get; private set; } = [Target.Ours, Target.Baseline];
 
     public Uri? Url { get; private set; }
@@ -52,6 +57,9 @@ internal sealed class LoadTestOptions
     public string? ServerDll { get; private set; }
 
     public string? BaselineDll { get; private set; }
+
+    /// <summary>The Node baseline's script; null for bench/node-baseline/server.mjs.</summary>
+    public string? NodeScript { get; private set; }
 
     /// <summary>Builds options in code (the tests); <paramref name="scenario"/> is used as given.</summary>
     public static LoadTestOptions Create(Scenario scenario, IReadOnlyList<Target> targets, TimeSpan duration, TimeSpan warmup, string outputDirectory) =>
@@ -113,6 +121,7 @@ internal sealed class LoadTestOptions
             options.OutputDirectory = values.Remove("out", out var output) ? output : options.OutputDirectory;
             options.ServerDll = values.Remove("server-dll", out var serverDll) ? serverDll : null;
             options.BaselineDll = values.Remove("baseline-dll", out var baselineDll) ? baselineDll : null;
+            options.NodeScript = values.Remove("node-script", out var nodeScript) ? nodeScript : null;
             if (values.Remove("url", out var url))
             {
                 options.Url = new Uri(url);
@@ -121,13 +130,11 @@ internal sealed class LoadTestOptions
             }
             else if (values.Remove("target", out var target))
             {
-                options.Targets = target switch
-                {
-                    "ours" => [Target.Ours],
-                    "baseline" => [Target.Baseline],
-                    "both" => [Target.Ours, Target.Baseline],
-                    _ => throw new FormatException($"--target must be ours, baseline or both, not '{target}'."),
-                };
+                options.Targets = ParseTargets(target);
+            }
+            else if (ServerLocator.IsNodeBaselineInstalled(options))
+            {
+                options.Targets = [Target.Ours, Target.Baseline, Target.Node];
             }
         }
         catch (FormatException ex)
@@ -143,6 +150,23 @@ internal sealed class LoadTestOptions
         }
 
         return options;
+    }
+
+    // "ours", "both", or a comma-separated list such as "ours,node", in the order the runs interleave.
+    private static Target[] ParseTargets(string text)
+    {
+        if (text == "both")
+        {
+            return [Target.Ours, Target.Baseline];
+        }
+
+        return text.Split(',', StringSplitOptions.TrimEntries).Select(name => name switch
+        {
+            "ours" => Target.Ours,
+            "baseline" => Target.Baseline,
+            "node" => Target.Node,
+            _ => throw new FormatException($"--target takes ours, baseline, node, both, or a list such as ours,baseline,node; not '{text}'."),
+        }).Distinct().ToArray();
     }
 
     private static int Take(Dictionary<string, string> values, string name, int fallback, int min)

@@ -9,6 +9,9 @@ internal enum Target
     /// <summary>The plain ASP.NET Core broadcaster in bench/PriceFeed.Baseline, started by the tool.</summary>
     Baseline,
 
+    /// <summary>The Node <c>ws</c> + protobufjs broadcaster in bench/node-baseline, started by the tool.</summary>
+    Node,
+
     /// <summary>A server already running at <c>--url</c>.</summary>
     Url,
 }
@@ -19,6 +22,7 @@ internal static class TargetNames
     {
         Target.Ours => "ours",
         Target.Baseline => "baseline",
+        Target.Node => "node",
         _ => "url",
     };
 }

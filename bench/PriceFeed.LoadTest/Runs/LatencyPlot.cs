@@ -19,6 +19,7 @@ internal static class LatencyPlot
         {
             ["ours"] = Colors.DodgerBlue,
             ["baseline"] = Colors.OrangeRed,
+            ["node"] = Colors.DarkGoldenRod,
             ["url"] = Colors.SeaGreen,
         };
         var highest = 90.0;

@@ -1,8 +1,8 @@
 namespace PriceFeed.LoadTest.Runs;
 
 /// <summary>
-/// All runs of one invocation: repetitions interleaved across targets (ours, baseline, ours,
-/// baseline...), and for <c>max</c> a ladder of rising rates per repetition.
+/// All runs of one invocation: repetitions interleaved across targets (ours, baseline, node, ours,
+/// baseline, node...), and for <c>max</c> a ladder of rising rates per repetition.
 /// </summary>
 internal sealed class LoadTestSession
 {

@@ -76,9 +76,12 @@ internal static class Report
             text.AppendLine(CultureInfo.InvariantCulture, $"{summary.Target}: median {summary.HeadlineName} {N(summary.Median)} over {summary.Runs} run(s), spread {N(summary.Min)} .. {N(summary.Max)}");
         }
 
-        if (summaries.FirstOrDefault(s => s.Target == "ours") is { } ours && summaries.FirstOrDefault(s => s.Target == "baseline") is { } baseline && baseline.Median != 0)
+        if (summaries.FirstOrDefault(s => s.Target == "ours") is { } ours)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"ratio ours/baseline ({ours.HeadlineName}): {ours.Median / baseline.Median:F2}");
+            foreach (var peer in summaries.Where(s => s.Target != ours.Target && s.Median != 0))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"ratio ours/{peer.Target} ({ours.HeadlineName}): {ours.Median / peer.Median:F2}");
+            }
         }
 
         return text.ToString();

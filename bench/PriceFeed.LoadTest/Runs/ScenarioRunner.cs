@@ -57,10 +57,10 @@ internal sealed class ScenarioRunner
             }
             else
             {
-                var dll = target == Target.Ours ? ServerLocator.Ours(_options) : ServerLocator.Baseline(_options);
+                var command = ServerLocator.For(target, _options);
                 // Every load-tool client comes from 127.0.0.1: lift our server's per-address limit (1,000 by default).
                 string[] ownOptions = target == Target.Ours ? ["--max-connections-per-ip", "1000000"] : [];
-                server = ServerProcess.Start(dll, scenario, rate, sourceDuration, _options.Seed, _options.PacingSlackMs, _options.ServerCpus, ownOptions);
+                server = ServerProcess.Start(command, scenario, rate, sourceDuration, _options.Seed, _options.PacingSlackMs, _options.ServerCpus, ownOptions);
                 sourceStopsAt = Stopwatch.GetTimestamp() + Ticks(sourceDuration);
                 await server.WaitUntilServingAsync(s_http, TimeSpan.FromSeconds(30));
                 uri = server.WebSocketUri;

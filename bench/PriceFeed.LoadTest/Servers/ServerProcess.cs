@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace PriceFeed.LoadTest.Servers;
 
-/// <summary>A server the tool started as a child process (ours or the baseline), optionally pinned with <c>taskset</c>.</summary>
+/// <summary>A server the tool started as a child process (ours or a baseline), optionally pinned with <c>taskset</c>.</summary>
 /// <remarks>Stopped by its PID only, in <see cref="DisposeAsync"/>; nothing else is ever signalled.</remarks>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -41,27 +41,28 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="dll"/> with the simulator options on a free port, and <paramref name="extraArguments"/>.</summary>
+    /// <summary>Starts <paramref name="command"/> with the simulator options on a free port, and <paramref name="extraArguments"/>.</summary>
     public static ServerProcess Start(
-        string dll, Scenario scenario, int rate, TimeSpan? sourceDuration, ulong seed, int? pacingSlackMs, string? cpus, IReadOnlyList<string> extraArguments)
+        ServerCommand command, Scenario scenario, int rate, TimeSpan? sourceDuration, ulong seed, int? pacingSlackMs, string? cpus, IReadOnlyList<string> extraArguments)
     {
-        if (!File.Exists(dll))
+        if (!File.Exists(command.EntryPoint))
         {
-            throw new FileNotFoundException($"No server at {dll}: build it with 'dotnet build -c Release', or pass its path with --server-dll/--baseline-dll.", dll);
+            throw new FileNotFoundException($"No server at {command.EntryPoint}: {command.Hint}.", command.EntryPoint);
         }
 
         var port = FreePort();
         var arguments = new List<string>();
-        var fileName = "dotnet";
+        var fileName = command.Program;
         if (cpus is not null)
         {
-            arguments.AddRange(["-c", cpus, "dotnet"]);
+            // taskset execs the server in its own process: the PID measured and killed is the server's.
+            arguments.AddRange(["-c", cpus, command.Program]);
             fileName = "taskset";
         }
 
         arguments.AddRange(
         [
-            dll,
+            command.EntryPoint,
             "--port", Invariant(port),
             "--symbols", Invariant(scenario.Symbols),
             "--rate", Invariant(rate),

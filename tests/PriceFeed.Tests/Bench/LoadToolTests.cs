@@ -24,6 +24,30 @@ public sealed class LoadToolTests : IDisposable
     [Fact]
     public Task RunsATinyScenarioAgainstTheBaselineWithConsistentFigures() => RunsATinyScenarioWithConsistentFigures(Target.Baseline);
 
+    /// <remarks>Needs <c>npm ci</c> in bench/node-baseline (./test.sh runs it); fails saying so rather than skipping.</remarks>
+    [Fact]
+    public Task RunsATinyScenarioAgainstTheNodeBaselineWithConsistentFigures() => RunsATinyScenarioWithConsistentFigures(Target.Node);
+
+    [Theory]
+    [InlineData("node", "node")]
+    [InlineData("both", "ours,baseline")]
+    [InlineData("ours,baseline,node", "ours,baseline,node")]
+    [InlineData("node, ours", "node,ours")]
+    public void TargetOptionTakesOneTargetOrAListInRunOrder(string text, string expected)
+    {
+        var options = LoadTestOptions.Parse(["--scenario", "latency", "--target", text], out var error);
+
+        Assert.Null(error);
+        Assert.Equal(expected, string.Join(',', options!.Targets.Select(t => t.Name())));
+    }
+
+    [Fact]
+    public void TargetOptionRejectsAnUnknownTarget()
+    {
+        Assert.Null(LoadTestOptions.Parse(["--scenario", "latency", "--target", "ours,kestrel"], out var error));
+        Assert.Contains("kestrel", error, StringComparison.Ordinal);
+    }
+
     private async Task RunsATinyScenarioWithConsistentFigures(Target target)
     {
         var options = LoadTestOptions.Create(s_tiny, [target], duration: TimeSpan.FromSeconds(3), warmup: TimeSpan.FromSeconds(1), _output.FullName);
