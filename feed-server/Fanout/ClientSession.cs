@@ -57,6 +57,8 @@ internal sealed class ClientSession : IRunnable
     private readonly List<SymbolSubscription> _deferred = [];
     private readonly Dictionary<int, SymbolSubscription> _subscriptions = [];
     private int _drainRequested;
+    private bool _draining;   // event loop: a drain is on the stack
+    private bool _drainAgain; // event loop: the channel became writable during that drain's flush
     private long _conflated;      // fan-out thread
     private long _conflatedLate;  // event loop: FIFO entries the log lost, replaced by the latest
     private long _delivered;      // event loop
@@ -198,19 +200,60 @@ internal sealed class ClientSession : IRunnable
     void IRunnable.Run() => Drain();
 
     /// <summary>Writes everything pending as <c>quotes</c> frames while the channel is writable, then flushes once. Event loop only.</summary>
+    /// <remarks>
+    /// Never nests. A drain that filled the channel stops and flushes; DotNetty writes to the socket inside
+    /// that flush and, when the socket took enough, fires the writability change, which calls this again.
+    /// That inner call only asks the outer one to go round again: the outer drain then knows whether the
+    /// client caught up before it decides to mark it as lagging (a nested drain that cleared the mark, then
+    /// an outer one that set it again, closed caught-up clients with 4001), and the stack does not deepen
+    /// by one level per high-water mark of backlog.
+    /// </remarks>
     public void Drain()
     {
-        // A full fence before the queues are read: the drain side of the handshake in RequestDrain.
-        Interlocked.Exchange(ref _drainRequested, 0);
-        if (_closed || !_context.Channel.Active)
+        if (_draining)
         {
+            _drainAgain = true;
             return;
         }
 
-        var now = Stopwatch.GetTimestamp();
-        var writer = new FrameWriter(this);
-        var complete = DrainDeferred(ref writer, now) && DrainFifo(ref writer) && DrainPending(ref writer, now);
-        writer.Finish();
+        _draining = true;
+        try
+        {
+            DrainRounds();
+        }
+        finally
+        {
+            _draining = false;
+        }
+    }
+
+    private void DrainRounds()
+    {
+        bool complete;
+        long now;
+        do
+        {
+            _drainAgain = false;
+            // A full fence before the queues are read: the drain side of the handshake in RequestDrain.
+            Interlocked.Exchange(ref _drainRequested, 0);
+            if (_closed || !_context.Channel.Active)
+            {
+                return;
+            }
+
+            now = Stopwatch.GetTimestamp();
+            var writer = new FrameWriter(this);
+            try
+            {
+                complete = DrainDeferred(ref writer, now) && DrainFifo(ref writer) && DrainPending(ref writer, now);
+                writer.Finish();
+            }
+            finally
+            {
+                writer.ReleaseUnsent();
+            }
+        }
+        while (!complete && _drainAgain);
 
         if (complete)
         {
@@ -226,18 +269,24 @@ internal sealed class ClientSession : IRunnable
     public void WriteSnapshot(IReadOnlyList<SymbolSubscription> subscriptions)
     {
         IByteBuffer? frame = null;
-        foreach (var subscription in subscriptions)
+        try
         {
-            frame ??= NewFrame();
-            AppendFromCache(frame, subscription);
-        }
+            foreach (var subscription in subscriptions)
+            {
+                frame ??= NewFrame();
+                AppendFromCache(frame, subscription);
+            }
 
-        if (frame is not null && frame.WriterIndex > _format.HeaderReserve)
-        {
-            Emit(frame, QuoteFrameKind.Snapshot, flush: true);
+            if (frame is not null && frame.WriterIndex > _format.HeaderReserve)
+            {
+                var sealedFrame = frame;
+                frame = null;
+                Emit(sealedFrame, QuoteFrameKind.Snapshot, flush: true);
+            }
         }
-        else
+        finally
         {
+            // Not handed to the channel (nothing to send, or something threw): the pooled buffer goes back.
             frame?.Release();
         }
     }
@@ -527,8 +576,7 @@ internal sealed class ClientSession : IRunnable
             }
             else
             {
-                _frame?.Release();
-                _frame = null;
+                ReleaseUnsent();
             }
 
             if (_wrote)
@@ -537,13 +585,22 @@ internal sealed class ClientSession : IRunnable
             }
         }
 
+        /// <summary>Releases the frame being filled if it was not handed to the channel (something threw mid-drain).</summary>
+        public void ReleaseUnsent()
+        {
+            _frame?.Release();
+            _frame = null;
+        }
+
         private void EmitCurrent()
         {
             _session._fanout.Metrics.ObservePublishToWrite(_oldestPublishNs);
-            _session.Emit(_frame!, QuoteFrameKind.Quotes, flush: false);
+            // The channel owns the frame from here, even if the write fails.
+            var frame = _frame!;
             _frame = null;
             _oldestPublishNs = 0;
             _wrote = true;
+            _session.Emit(frame, QuoteFrameKind.Quotes, flush: false);
         }
     }
 }

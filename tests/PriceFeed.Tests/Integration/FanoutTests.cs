@@ -298,6 +298,34 @@ public sealed class FanoutTests
         Assert.Equal((WebSocketCloseStatus)4001, status);
     }
 
+    /// <summary>
+    /// Issue 12, defect 4, end to end: one burst bigger than the socket's high-water mark makes the drain stop
+    /// and flush; the flush makes the channel writable inside the drain. A prompt reader that then holds
+    /// every quote must not be closed as slow once the grace has passed with the feed quiet.
+    /// </summary>
+    [Fact]
+    public async Task APromptClientWhoseBurstPassesTheHighWaterMarkIsNotClosedAsSlow()
+    {
+        var names = Enumerable.Range(0, 1_500).Select(i => $"S{i:D4}").ToArray();
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(
+            options => options with { SlowConsumerGraceMs = 200 }, ScriptedQuoteSource.Factory(s => source = s, names));
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _c = client;
+        await client.SendAsync(Subscribe(7, skipSnapshot: true, symbols: names));
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, (await client.ReceiveAsync()).BodyCase);
+
+        // One quote per symbol in one ring batch: about 100 KB for one drain, against a 64 KiB high-water mark.
+        source.PublishBatch(names);
+        var tracker = new QuoteTracker();
+        await ReadUntilAsync(client, tracker, () => names.All(name => tracker.LastSeqOf(name) == 1), "one quote of every symbol");
+
+        // The assertion is about time passing: a full second of silence, five graces.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, server.Server.Metrics.SlowConsumerCloses.Value);
+        Assert.True((await client.PingAsync(42)).ClientTimeNs == 42, "the client is still served");
+    }
+
     /// <summary>The source has stopped, the fan-out has taken everything, and the client holds every symbol's latest quote.</summary>
     private static bool Converged(TestServer server, QuoteTracker tracker)
     {

@@ -62,20 +62,41 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
     {
         lock (_lock)
         {
-            var id = _symbols.Intern(symbol);
-            var seq = _seqs[id] = _seqs.GetValueOrDefault(id) + 1;
             var sequence = _ring.Next();
-            ref var slot = ref _ring[sequence];
-            var now = UnixTime.NowNs();
-            slot = new QuoteEvent
-            {
-                SymbolId = id, Seq = seq, SourceTimeNs = now, PublishTimeNs = now,
-                Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
-            };
+            var seq = Fill(sequence, symbol, mid);
             _ring.Publish(sequence);
-            _published++;
             return seq;
         }
+    }
+
+    /// <summary>Publishes the next quote of each of <paramref name="symbols"/> in one claim of the ring, so the fan-out takes them as one batch.</summary>
+    public void PublishBatch(IReadOnlyList<string> symbols, double mid = 100)
+    {
+        lock (_lock)
+        {
+            var hi = _ring.Next(symbols.Count);
+            var lo = hi - symbols.Count + 1;
+            for (var i = 0; i < symbols.Count; i++)
+            {
+                Fill(lo + i, symbols[i], mid);
+            }
+
+            _ring.Publish(lo, hi);
+        }
+    }
+
+    private ulong Fill(long sequence, string symbol, double mid)
+    {
+        var id = _symbols.Intern(symbol);
+        var seq = _seqs[id] = _seqs.GetValueOrDefault(id) + 1;
+        var now = UnixTime.NowNs();
+        _ring[sequence] = new QuoteEvent
+        {
+            SymbolId = id, Seq = seq, SourceTimeNs = now, PublishTimeNs = now,
+            Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
+        };
+        _published++;
+        return seq;
     }
 
     /// <summary>The last seq published for <paramref name="symbol"/>, 0 if none.</summary>
