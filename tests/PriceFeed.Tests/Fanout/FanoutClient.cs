@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using System.Text;
 using DotNetty.Common.Utilities;
 using DotNetty.Transport.Channels;
@@ -55,6 +57,30 @@ internal sealed class FanoutClient : IDisposable
     /// <summary>Quotes received live (in <c>quotes</c> messages) so far.</summary>
     public int LiveQuotes { get; private set; }
 
+    /// <summary>Text frames read so far (the JSON subprotocol's).</summary>
+    public int TextFrames { get; private set; }
+
+    /// <summary>Binary frames read so far (the protobuf subprotocol's).</summary>
+    public int BinaryFrames { get; private set; }
+
+    /// <summary>Tasks queued on the channel's event loop and not run yet: the drains scheduled since the last run.</summary>
+    /// <remarks>DotNetty 0.7.6's embedded event loop has no public count, so this reads its private queue.</remarks>
+    public int PendingTasks
+    {
+        get
+        {
+            var tasks = Channel.EventLoop.GetType().GetField("tasks", BindingFlags.NonPublic | BindingFlags.Instance)
+                ?? throw new InvalidOperationException("EmbeddedEventLoop has no 'tasks' field: DotNetty changed; count drains another way.");
+            return ((System.Collections.ICollection)tasks.GetValue(Channel.EventLoop)!).Count;
+        }
+    }
+
+    /// <summary>Parses a frame the server wrote as the client would: text as proto3 JSON, binary as protobuf.</summary>
+    public static ServerMessage Parse(WebSocketFrame frame) =>
+        frame.Opcode == WebSocketOpcode.Text
+            ? s_jsonParser.Parse<ServerMessage>(frame.Content.ToString(Encoding.UTF8))
+            : ServerMessage.Parser.ParseFrom(frame.Content.ReadableToArray());
+
     /// <summary>Subscribes as the server does: the service's answer, written to the channel, then the snapshot.</summary>
     public SubscribeResult Subscribe(uint throttleMs = 0, bool skipSnapshot = false, params string[] symbols)
     {
@@ -102,9 +128,16 @@ internal sealed class FanoutClient : IDisposable
                 }
 
                 var frame = (WebSocketFrame)written;
-                var message = frame.Opcode == WebSocketOpcode.Text
-                    ? s_jsonParser.Parse<ServerMessage>(frame.Content.ToString(Encoding.UTF8))
-                    : ServerMessage.Parser.ParseFrom(frame.Content.ReadableToArray());
+                if (frame.Opcode == WebSocketOpcode.Text)
+                {
+                    TextFrames++;
+                }
+                else
+                {
+                    BinaryFrames++;
+                }
+
+                var message = Parse(frame);
                 Track(message);
                 read.Add(message);
             }
@@ -141,6 +174,23 @@ internal sealed class FanoutClient : IDisposable
             }
 
             all.AddRange(read);
+        }
+    }
+
+    /// <summary>Runs due drains and timers and reads, until <paramref name="condition"/> holds; fails naming <paramref name="what"/> after 5 s.</summary>
+    public void DrainUntil(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            DrainAndRead();
+            if (condition())
+            {
+                return;
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), $"Timed out waiting until {what}.");
+            Thread.Sleep(1);
         }
     }
 
