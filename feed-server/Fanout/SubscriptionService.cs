@@ -81,21 +81,26 @@ internal sealed class SubscriptionService
                     {
                         result.Rejected.Add(new Rejection { Symbol = symbol, Reason = UnknownSymbol });
                     }
-                    else if (session.Subscriptions.TryGetValue(id, out var existing))
+                    else if (session.Subscriptions.TryGetValue(id, out var existing) && !existing.ViaWildcard)
                     {
+                        // Named already: a new throttle, accepted again.
                         existing.ThrottleTicks = throttleTicks;
-                        if (existing.ViaWildcard)
-                        {
-                            existing.ViaWildcard = false;
-                            session.NamedSubscriptions++;
-                        }
-
                         snapshot.Add(existing);
                         result.Accepted.Add(symbol);
                     }
                     else if (session.NamedSubscriptions >= _maxSymbolsPerClient)
                     {
+                        // Naming a symbol takes a place the limit bounds, also when * holds it already: it stays
+                        // after an unsubscribe of *, so * followed by names must not get around the limit.
                         result.Rejected.Add(new Rejection { Symbol = symbol, Reason = Limit });
+                    }
+                    else if (existing is not null)
+                    {
+                        existing.ViaWildcard = false;
+                        session.NamedSubscriptions++;
+                        existing.ThrottleTicks = throttleTicks;
+                        snapshot.Add(existing);
+                        result.Accepted.Add(symbol);
                     }
                     else
                     {

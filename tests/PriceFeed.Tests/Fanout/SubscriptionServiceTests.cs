@@ -58,6 +58,25 @@ public sealed class SubscriptionServiceTests : IDisposable
         Assert.Equal([1, 2, 3], SymbolIds(client));
     }
 
+    /// <summary>
+    /// Issue 12, defect 6: naming a symbol already held through <c>*</c> makes it a named subscription, which
+    /// the limit bounds like any other; otherwise <c>*</c>, naming many, then unsubscribing <c>*</c> kept them all.
+    /// </summary>
+    [Fact]
+    public void NamingSymbolsHeldThroughTheWildcardCountsAgainstTheLimit()
+    {
+        var client = _harness.Connect();
+        client.Subscribe("*");
+
+        var result = client.Subscribe("S0", "S1", "S2", "S3");
+        client.Unsubscribe("*");
+
+        Assert.Equal(["S0", "S1", "S2"], result.Accepted);
+        Assert.Equal([Rejected("S3", SubscriptionService.Limit)], result.Rejected);
+        Assert.Equal([0, 1, 2], SymbolIds(client));
+        Assert.Equal(3, client.Session.NamedSubscriptions);
+    }
+
     [Fact]
     public void CountsASymbolNamedTwiceInOneRequestOnce()
     {

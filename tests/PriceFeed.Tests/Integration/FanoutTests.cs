@@ -116,6 +116,32 @@ public sealed class FanoutTests
             result.Rejected.Select(r => (r.Symbol, r.Reason)));
     }
 
+    /// <summary>Issue 12, defect 6, end to end: <c>*</c>, then naming more symbols than the limit, then unsubscribing <c>*</c>.</summary>
+    [Fact]
+    public async Task TheSymbolLimitHoldsForSymbolsNamedWhileSubscribedToTheWildcard()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(
+            options => options with { MaxSymbolsPerClient = 2 },
+            ScriptedQuoteSource.Factory(s => source = s, "AAA", "BBB", "CCC"));
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _c = client;
+        await client.SendAsync(Subscribe(1, skipSnapshot: true, symbols: "*"));
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, (await client.ReceiveAsync()).BodyCase);
+
+        var named = await SubscribeAsync(client, "AAA", "BBB", "CCC");
+        await client.SendAsync(new ClientMessage { Unsubscribe = new Unsubscribe { RequestId = 8, Symbols = { "*" } } });
+
+        Assert.Equal(["AAA", "BBB"], named.Accepted);
+        Assert.Equal([("CCC", SubscriptionService.Limit)], named.Rejected.Select(r => (r.Symbol, r.Reason)));
+        await Eventually.UntilAsync(() => server.Server.Registry.Count == 2, "the unsubscribe of * leaves the two named symbols");
+        source.Publish("CCC");
+        source.Publish("AAA");
+        var tracker = new QuoteTracker();
+        await ReadUntilAsync(client, tracker, () => tracker.LastSeqOf("AAA") == 1, "the live AAA");
+        Assert.Equal(0, tracker.CountOf("CCC"));
+    }
+
     [Fact]
     public async Task WildcardCoversSymbolsThatAppearLater()
     {
