@@ -3,20 +3,21 @@ using System.Runtime.CompilerServices;
 namespace PriceFeed.Server.Fanout;
 
 /// <summary>
-/// The encoded batch entries of the most recent quotes, by ring sequence: what the <c>drop</c>
-/// policy's per-client FIFOs point into, so a FIFO holds 8-byte sequences, not copies.
+/// The encoded batch entries of the most recent quotes, by ring sequence: what the clients'
+/// FIFOs (<see cref="UpdateFifo"/>) point into, so a FIFO holds sequences, not copies.
 /// </summary>
 /// <remarks>
-/// <para>One writer (the fan-out thread) appends every quote; it overwrites the oldest entry
-/// and never waits. Readers (sessions on their event loops) copy an entry and then check its
-/// stamp is still the sequence they asked for: an entry overwritten meanwhile is reported
-/// missing, and the session counts that quote as dropped, which is what <c>drop</c> promises
-/// for a client too far behind.</para>
+/// <para>One writer (the fan-out thread) appends every quote of a symbol someone subscribes to; it
+/// overwrites the oldest entry and never waits. Readers (sessions on their event loops) copy an
+/// entry and then check its stamp is still the sequence they asked for: an entry overwritten
+/// meanwhile is reported missing. Under <c>drop</c> the session counts that quote as dropped,
+/// which is what <c>drop</c> promises for a client too far behind; under <c>conflate</c> it sends
+/// the symbol's latest from the <see cref="LastValueCache"/> instead.</para>
 /// <para>JSON entries sit beside the protobuf ones while the fan-out encodes JSON. A JSON client's
-/// FIFO only ever holds quotes the fan-out offered to it, and the fan-out encodes JSON for every
-/// quote it offers while a JSON client is subscribed (<see cref="SubscriptionRegistry.JsonSessions"/>),
+/// FIFO only ever holds quotes the fan-out offered to it, and the fan-out makes a JSON entry for
+/// every quote it offers while a JSON client is subscribed (<see cref="SubscriptionRegistry.JsonSessions"/>),
 /// so a JSON reader finds its entry unless it was overwritten, like any reader.</para>
-/// <para>Allocated only under the <c>drop</c> policy; its JSON side, capacity x
+/// <para>Allocated under both policies, sized by <see cref="CapacityFor"/>; its JSON side, capacity x
 /// <see cref="LastValueCache.JsonEntryStride"/> bytes, only once a JSON client has connected.</para>
 /// </remarks>
 internal sealed class QuoteLog
@@ -29,12 +30,19 @@ internal sealed class QuoteLog
     private readonly long _mask;
     private JsonSlots? _json;
 
-    /// <param name="capacity">Entries kept, a power of two.</param>
+    /// <summary>
+    /// The most entries a log holds: 2^21, the largest power of two whose JSON side (the larger,
+    /// <see cref="LastValueCache.JsonEntryStride"/> bytes an entry, 1.1 GB here) still fits in one array.
+    /// </summary>
+    public const int MaxCapacity = 1 << 21;
+
+    /// <param name="capacity">Entries kept, a power of two, at most <see cref="MaxCapacity"/>.</param>
     public QuoteLog(int capacity)
     {
-        if (capacity < 1 || !int.IsPow2(capacity))
+        if (capacity < 1 || !int.IsPow2(capacity) || capacity > MaxCapacity)
         {
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The quote log's capacity must be a power of two.");
+            throw new ArgumentOutOfRangeException(
+                nameof(capacity), capacity, $"The quote log's capacity must be a power of two from 1 to {MaxCapacity} (QuoteLog.CapacityFor sizes it from --ring-size).");
         }
 
         _entries = new byte[capacity * LastValueCache.EntryStride];
@@ -47,6 +55,19 @@ internal sealed class QuoteLog
     }
 
     public int Capacity => _lengths.Length;
+
+    /// <summary>The log a server keeps for a ring of <paramref name="ringSize"/> slots under its policy.</summary>
+    /// <remarks>
+    /// Under <c>drop</c>, four rings' worth, so a client's whole queue is still in the log even when it
+    /// subscribes to a small part of the market; under <c>conflate</c> the FIFOs only absorb bursts, and an
+    /// entry the log lost is replaced by the symbol's latest, so one ring's worth. At least 2^16 and 2^14,
+    /// at most <see cref="MaxCapacity"/>: past it a client that far behind has what <c>drop</c> promises anyway.
+    /// </remarks>
+    public static int CapacityFor(int ringSize, bool dropOldest)
+    {
+        var wanted = dropOldest ? Math.Max(ringSize * 4L, 1 << 16) : Math.Max(ringSize, 1 << 14);
+        return (int)Math.Min(wanted, MaxCapacity);
+    }
 
     /// <summary>Makes room for JSON entries; until then <see cref="Append"/> ignores them. Idempotent, any thread.</summary>
     public void EnableJson()

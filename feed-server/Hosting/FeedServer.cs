@@ -52,11 +52,9 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         Registry = new SubscriptionRegistry(options.MaxSymbols);
         Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
-        // Clients' FIFOs point into a log of recent encoded quotes. Under drop, four rings' worth covers a
-        // client's whole queue even when it subscribes to a small part of the market; under conflate the
-        // FIFOs only absorb bursts, and an entry the log lost is replaced by the symbol's latest.
+        // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == "drop";
-        var log = new QuoteLog(dropOldest ? Math.Max(options.RingSize * 4, 1 << 16) : Math.Max(options.RingSize, 1 << 14));
+        var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
         _protobufFrames = new ProtobufQuoteFrames(Cache, log);
         _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);

@@ -83,4 +83,46 @@ public sealed class QuoteLogTests
     [InlineData(2)]
     [InlineData(1024)]
     public void AcceptsAPowerOfTwo(int capacity) => Assert.Equal(capacity, new QuoteLog(capacity).Capacity);
+
+    /// <summary>Issue 12, defect 5: whatever ring the option accepts, the server's log fits its arrays.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SizesTheServersLogWithinItsBoundForEveryAcceptedRingSize(bool dropOldest)
+    {
+        for (var ringSize = 2; ringSize <= 1 << 24; ringSize *= 2)
+        {
+            var capacity = QuoteLog.CapacityFor(ringSize, dropOldest);
+            Assert.True(int.IsPow2(capacity) && capacity <= QuoteLog.MaxCapacity, $"ring {ringSize}: log {capacity}");
+        }
+
+        // The bound is the largest power of two whose JSON side is one array.
+        long jsonBytes = (long)QuoteLog.MaxCapacity * LastValueCache.JsonEntryStride, largestArray = Array.MaxLength;
+        Assert.True(jsonBytes <= largestArray && jsonBytes * 2 > largestArray, $"{jsonBytes} bytes against {largestArray}");
+    }
+
+    [Fact]
+    public void RefusesACapacityPastItsBoundNamingWhatSizesIt()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new QuoteLog(QuoteLog.MaxCapacity * 2));
+        Assert.Contains("--ring-size", error.Message);
+    }
+
+    /// <summary>Issue 12, defect 5: the largest log keeps every entry, also where byte offsets pass 2^31 in a log twice its size.</summary>
+    [Fact]
+    public void AppendsAndCopiesAcrossTheWholeOfTheLargestLog()
+    {
+        var log = new QuoteLog(QuoteLog.MaxCapacity);
+        var entry = new byte[QuoteEncoder.MaxEntryBytes];
+        var copy = new byte[QuoteEncoder.MaxEntryBytes];
+        foreach (var sequence in new long[] { 0, QuoteLog.MaxCapacity / 2, QuoteLog.MaxCapacity - 1, QuoteLog.MaxCapacity + 5 })
+        {
+            entry.AsSpan().Fill((byte)sequence);
+            log.Append(sequence, (ulong)sequence + 1, sequence, entry);
+
+            Assert.Equal(entry.Length, log.CopyEntry(sequence, copy, out var seq, out _));
+            Assert.Equal((ulong)sequence + 1, seq);
+            Assert.Equal(entry, copy);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Hosting;
 
 namespace PriceFeed.Tests.Integration;
 
@@ -140,6 +141,35 @@ public sealed class FanoutTests
         var tracker = new QuoteTracker();
         await ReadUntilAsync(client, tracker, () => tracker.LastSeqOf("AAA") == 1, "the live AAA");
         Assert.Equal(0, tracker.CountOf("CCC"));
+    }
+
+    /// <summary>
+    /// Issue 12, defect 5: the quote log is sized from the ring; at the largest ring the option accepts its
+    /// arrays must neither overflow at start-up nor wrap to a size whose appends fail once quotes flow.
+    /// </summary>
+    [Theory]
+    [InlineData("conflate")]
+    [InlineData("drop")]
+    public async Task ServesLiveQuotesWithTheLargestRingSizeTheOptionAccepts(string policy)
+    {
+        // The option's upper bound, as the command line accepts it (one more power of two is refused).
+        const int Largest = 1 << 24;
+        var accepted = FeedServerOptions.Load(["--ring-size", $"{Largest}"], out var errors, out _, new Dictionary<string, string>());
+        Assert.Empty(errors);
+        FeedServerOptions.Load(["--ring-size", $"{Largest * 2}"], out var refused, out _, new Dictionary<string, string>());
+        Assert.NotEmpty(refused);
+        var largest = accepted.RingSize;
+        await using var server = await TestServer.StartAsync(options => options with { RingSize = largest, Policy = policy, Rate = 5_000 });
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _c = client;
+        var symbols = server.Server.Symbols.ToArray();
+        await SubscribeAsync(client, symbols);
+
+        // Far enough round a log sized from the ring that any index past a wrapped array's end has come up.
+        var tracker = new QuoteTracker();
+        await ReadUntilAsync(client, tracker, () => tracker.Quotes >= 2_000, "2,000 quotes");
+        Assert.Equal(0, tracker.Violations);
+        Assert.Equal(largest, server.Server.Options.RingSize);
     }
 
     [Fact]
