@@ -81,29 +81,6 @@ internal sealed partial class FanoutModel
         public string Check { get; } = check;
     }
 
-    private Held NewHeld(int symbolId, bool named, uint throttleMs, bool skipSnapshot)
-    {
-        var start = _harness.SourceSeq(symbolId);
-        return new Held
-        {
-            Named = named, ThrottleMs = throttleMs, Exact = throttleMs == 0, StartSeq = start, HasSnapshot = !skipSnapshot,
-            SnapshotOwed = !skipSnapshot && start > 0, ThrottledSince = start, ExpectedNext = start + 1,
-        };
-    }
-
-    /// <summary>Subscribing again to a held symbol: a new throttle, and a snapshot if asked (only if newer than what was sent).</summary>
-    private void Rethrottle(Held held, int symbolId, uint throttleMs, bool skipSnapshot)
-    {
-        held.ThrottleMs = throttleMs;
-        if (throttleMs > 0)
-        {
-            held.Exact = false;
-            held.ThrottledSince = _harness.SourceSeq(symbolId);
-        }
-
-        held.HasSnapshot |= !skipSnapshot;
-    }
-
     /// <summary>The seq the client must end up holding for the subscription once quiet; 0 when nothing is owed (no quote yet, or none since a subscribe that skipped the snapshot).</summary>
     private ulong Target(Held held, int symbolId)
     {
