@@ -14,9 +14,10 @@ namespace PriceFeed.Server.Fanout;
 /// the drain that turns what is pending into <c>quotes</c> frames on the client's event loop.
 /// </summary>
 /// <remarks>
-/// <para><b>Threads.</b> <see cref="Offer"/> runs on the fan-out thread only; everything else on
-/// the channel's event loop. They share the queues (single producer, single consumer, no lock)
-/// and two flags: a subscription's <c>Pending</c> and the session's drain request.</para>
+/// <para><b>Threads.</b> <see cref="Offer"/> and <see cref="RequestDrain"/> run on the fan-out thread
+/// only; everything else on the channel's event loop. They share, with no lock, the FIFO (one producer,
+/// one consumer), the conflation queue (fed by the fan-out and by the drain itself) and two flags: a
+/// subscription's <c>Pending</c> and the session's drain request.</para>
 /// <para><b>Policies.</b> Updates first go, in order, into an <see cref="UpdateFifo"/> pointing into
 /// the <see cref="QuoteLog"/>, so a client that keeps up gets every update, even two of a symbol
 /// that arrive in one ring batch. <c>conflate</c>: the FIFO is small (<see cref="ConflateFifoCapacity"/>)

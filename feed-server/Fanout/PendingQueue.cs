@@ -5,10 +5,12 @@ namespace PriceFeed.Server.Fanout;
 /// became pending. Intrusive (the subscriptions are the nodes), so enqueueing allocates nothing.
 /// </summary>
 /// <remarks>
-/// <para>Producer: the fan-out thread only (<see cref="Enqueue"/>). Consumer: the session's event
-/// loop only (<see cref="TryDequeue"/>). A subscription is in the queue at most once, which its
-/// <see cref="SymbolSubscription.Pending"/> flag ensures, so the queue never holds more entries than
-/// the client has subscriptions.</para>
+/// <para>Producers (<see cref="Enqueue"/>): the fan-out thread, and the session's own drain, which
+/// queues a subscription whose update the <see cref="QuoteLog"/> lost so its latest goes out instead;
+/// the algorithm takes any number of producers. Consumer: the session's event loop only
+/// (<see cref="TryDequeue"/>). A subscription is in the queue at most once, which its
+/// <see cref="SymbolSubscription.Pending"/> flag ensures (whoever flips it from 0 to 1 enqueues), so
+/// the queue never holds more entries than the client has subscriptions.</para>
 /// <para>The algorithm is Dmitry Vyukov's intrusive MPSC node queue: one atomic exchange per
 /// enqueue, none per dequeue, and a stub node so the consumer can always hand back the last real node.</para>
 /// </remarks>
@@ -25,7 +27,7 @@ internal sealed class PendingQueue
         _tail = _stub;
     }
 
-    /// <summary>Adds <paramref name="node"/> at the end. Fan-out thread only.</summary>
+    /// <summary>Adds <paramref name="node"/> at the end. Any thread that flipped the node's <see cref="SymbolSubscription.Pending"/> to 1.</summary>
     public void Enqueue(SymbolSubscription node)
     {
         node.Next = null;

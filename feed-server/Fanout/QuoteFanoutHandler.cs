@@ -39,6 +39,22 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     public void OnEvent(ref QuoteEvent data, long sequence, bool endOfBatch)
     {
+        try
+        {
+            Process(ref data, sequence);
+        }
+        finally
+        {
+            // Also when this quote failed: the updates offered earlier in the batch must not wait for another batch.
+            if (endOfBatch)
+            {
+                WakeSessions();
+            }
+        }
+    }
+
+    private void Process(ref QuoteEvent data, long sequence)
+    {
         var symbol = _symbols.GetUtf8Name(data.SymbolId);
         var entryLength = QuoteEncoder.WriteBatchEntry(data, symbol, _entry);
         var jsonLength = _registry.JsonSessions > 0 ? QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry) : 0;
@@ -75,10 +91,6 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         }
 
         Volatile.Write(ref _processed, _processed + 1);
-        if (endOfBatch)
-        {
-            WakeSessions();
-        }
     }
 
     private void NoteToWake(ClientSession session)

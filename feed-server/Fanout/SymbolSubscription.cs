@@ -2,9 +2,11 @@ namespace PriceFeed.Server.Fanout;
 
 /// <summary>One client's subscription to one symbol: the unit the fan-out thread offers quotes to.</summary>
 /// <remarks>
-/// Shared by two threads with a clear split. The fan-out thread writes <see cref="Pending"/> (0 to 1)
-/// and the queue link; the session's event loop owns everything else and sets <see cref="Pending"/>
-/// back to 0 when it takes the subscription off the queue. Immutable fields are set at creation.
+/// Shared by two threads with a clear split. <see cref="Pending"/> goes from 0 to 1 by an atomic exchange,
+/// on the fan-out thread or (when the log lost an update) in the session's drain, and whoever flipped it
+/// links the subscription into the session's queue; the session's event loop owns everything else and
+/// sets <see cref="Pending"/> back to 0 when it takes the subscription off the queue. Immutable fields are
+/// set at creation.
 /// </remarks>
 internal sealed class SymbolSubscription
 {

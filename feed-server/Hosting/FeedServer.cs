@@ -32,6 +32,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly RingBuffer<QuoteEvent> _ring;
     private readonly BatchEventProcessor<QuoteEvent> _processor;
     private readonly QuoteFanoutHandler _fanout;
+    private readonly LogAndContinueExceptionHandler<QuoteEvent> _fanoutFailures;
     private readonly IQuoteSource _source;
     private readonly FeedTransport _transport;
     private readonly ProtobufQuoteFrames _protobufFrames;
@@ -61,7 +62,10 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, WaitStrategies.Create(options.WaitStrategy));
         _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry);
-        _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout);
+        // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
+        // and counted in /metrics, and the processor goes on with the next one.
+        _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));
+        _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout, _fanoutFailures);
         _ring.AddGatingSequences(_processor.Sequence);
 
         _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
@@ -100,6 +104,9 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     /// <summary>Quotes the fan-out thread has taken from the ring.</summary>
     public long QuotesProcessed => _fanout.Processed;
+
+    /// <summary>Quotes the fan-out thread failed on and skipped.</summary>
+    public long FanoutFailures => _fanoutFailures.EventFailures;
 
     /// <summary>Quotes published into the ring and not yet taken by the fan-out thread.</summary>
     public long RingLag => _ring.Cursor - _processor.Sequence.Value;

@@ -96,6 +96,7 @@ internal sealed class StatusEndpoints
         var metrics = _server.Metrics;
         metrics.QuotesIn.Set(_server.Source.Published);
         metrics.QuotesProcessed.Set(_server.QuotesProcessed);
+        metrics.FanoutFailures.Set(_server.FanoutFailures);
         metrics.RingLag.Set(_server.RingLag);
         metrics.Symbols.Set(_server.Symbols.Count);
         metrics.Subscriptions.Set(_server.Registry.Count);

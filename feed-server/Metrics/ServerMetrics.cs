@@ -37,6 +37,8 @@ internal sealed class ServerMetrics
             new CounterConfiguration { LabelNames = ["code"] });
         QuotesIn = factory.CreateGauge("pricefeed_quotes_in_total", "Quotes the source published into the ring.");
         QuotesProcessed = factory.CreateGauge("pricefeed_quotes_processed_total", "Quotes the fan-out thread took from the ring.");
+        FanoutFailures = factory.CreateGauge(
+            "pricefeed_fanout_failures_total", "Quotes the fan-out thread failed on and skipped (each logged as an error, at most one line a second).");
         RingLag = factory.CreateGauge("pricefeed_ring_lag", "Quotes published into the ring and not yet taken by the fan-out thread.");
         Symbols = factory.CreateGauge("pricefeed_symbols", "Symbols known to the server.");
         Subscriptions = factory.CreateGauge("pricefeed_subscriptions", "Client subscriptions to symbols, all clients together.");
@@ -99,6 +101,8 @@ internal sealed class ServerMetrics
     public Gauge QuotesIn { get; }
 
     public Gauge QuotesProcessed { get; }
+
+    public Gauge FanoutFailures { get; }
 
     public Gauge RingLag { get; }
 

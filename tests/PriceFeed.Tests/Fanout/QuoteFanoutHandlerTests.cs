@@ -86,4 +86,23 @@ public sealed class QuoteFanoutHandlerTests : IDisposable
         var sequence = _harness.NextSequence - 1;
         return (_harness.Log.CopyEntry(sequence, _destination, out _, out _) > 0, _harness.Log.CopyJsonEntry(sequence, _destination, out _, out _) > 0);
     }
+
+    /// <summary>
+    /// Issue 12, defect 7: the sessions are woken at the end of a batch; a quote that fails on the batch's
+    /// last event must not leave the updates offered before it without a drain.
+    /// </summary>
+    [Fact]
+    public void WakesTheSessionsEvenWhenTheLastQuoteOfABatchFails()
+    {
+        var client = _harness.Connect();
+        client.Subscribe(0, skipSnapshot: true, "S0");
+        _harness.Publish(0, endOfBatch: false);
+        var unprocessable = new PriceFeed.Server.Ring.QuoteEvent { SymbolId = -1, Seq = 1 };
+
+        Assert.ThrowsAny<Exception>(() => _harness.Handler.OnEvent(ref unprocessable, _harness.NextSequence, endOfBatch: true));
+
+        Assert.Equal(1, client.Session.DrainsScheduled);
+        client.DrainAndRead();
+        Assert.Equal(1UL, client.LastSeq["S0"]);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
@@ -170,6 +171,33 @@ public sealed class FanoutTests
         await ReadUntilAsync(client, tracker, () => tracker.Quotes >= 2_000, "2,000 quotes");
         Assert.Equal(0, tracker.Violations);
         Assert.Equal(largest, server.Server.Options.RingSize);
+    }
+
+    /// <summary>
+    /// Issue 12, defect 7: a quote the fan-out cannot process costs that quote only; the failure is logged
+    /// as an error and counted in <c>/metrics</c>, and the quotes around it still reach their clients.
+    /// </summary>
+    [Fact]
+    public async Task AQuoteTheFanoutFailsOnIsLoggedAndCountedAndCostsNothingElse()
+    {
+        var capture = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(capture));
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, "AAA"), loggerFactory: loggerFactory);
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _c = client;
+        await client.SendAsync(Subscribe(7, skipSnapshot: true, symbols: "AAA"));
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, (await client.ReceiveAsync()).BodyCase);
+
+        source.Publish("AAA");
+        source.PublishUnprocessable();
+        source.Publish("AAA");
+
+        var tracker = new QuoteTracker();
+        await ReadUntilAsync(client, tracker, () => tracker.LastSeqOf("AAA") == 2, "both AAA quotes around the failure");
+        var metrics = await server.HttpClient.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("pricefeed_fanout_failures_total 1", metrics, StringComparison.Ordinal);
+        Assert.Contains(capture.Lines, line => line.StartsWith("Error PriceFeed.Server.Fanout", StringComparison.Ordinal));
     }
 
     [Fact]

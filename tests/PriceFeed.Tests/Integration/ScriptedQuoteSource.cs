@@ -85,6 +85,18 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
         }
     }
 
+    /// <summary>Publishes a slot whose symbol id no table holds: a quote the fan-out fails on, as a bug on one odd value would.</summary>
+    public void PublishUnprocessable()
+    {
+        lock (_lock)
+        {
+            var sequence = _ring.Next();
+            _ring[sequence] = new QuoteEvent { SymbolId = -1, Seq = 1 };
+            _ring.Publish(sequence);
+            _published++;
+        }
+    }
+
     private ulong Fill(long sequence, string symbol, double mid)
     {
         var id = _symbols.Intern(symbol);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Ring;
@@ -59,10 +60,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     /// <summary>Starts a server with <see cref="DefaultOptions"/>, changed by <paramref name="configure"/> if given.</summary>
     public static async Task<TestServer> StartAsync(
-        Func<FeedServerOptions, FeedServerOptions>? configure = null, QuoteSourceFactory? source = null)
+        Func<FeedServerOptions, FeedServerOptions>? configure = null, QuoteSourceFactory? source = null, ILoggerFactory? loggerFactory = null)
     {
         var options = configure is null ? DefaultOptions : configure(DefaultOptions);
-        var server = new FeedServer(options, NullLoggerFactory.Instance, source);
+        var server = new FeedServer(options, loggerFactory ?? NullLoggerFactory.Instance, source);
         try
         {
             await server.StartAsync();
