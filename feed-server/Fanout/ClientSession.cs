@@ -6,6 +6,7 @@ using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
+using PriceFeed.Simulation;
 
 namespace PriceFeed.Server.Fanout;
 
@@ -464,7 +465,8 @@ internal sealed class ClientSession : IRunnable
     /// <summary>Writes the message around the frame's entries (<see cref="QuoteFrameFormat.Seal"/>) and sends it.</summary>
     private void Emit(IByteBuffer frame, QuoteFrameKind kind, bool flush)
     {
-        var message = _format.Seal(frame, kind);
+        // Stamped once per message, as it is built: the client can tell the server's queueing from the network.
+        var message = _format.Seal(frame, kind, UnixTime.NowNs());
         _frames++;
         _fanout.Metrics.FramesOut.Inc();
         if (flush)

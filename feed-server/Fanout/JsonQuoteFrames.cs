@@ -1,13 +1,15 @@
+using System.Globalization;
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Sources;
+using PriceFeed.Server.Transport;
 
 namespace PriceFeed.Server.Fanout;
 
 /// <summary>
-/// <c>pricefeed.v1.json</c>: text frames holding <c>{"quotes":{"quotes":[e1,e2,...]}}</c> or
-/// <c>{"snapshot":{"quotes":[...]}}</c>, where each entry is a JSON object the fan-out encoded
-/// once (<see cref="QuoteJsonEncoder"/>).
+/// <c>pricefeed.v1.json</c>: text frames holding <c>{"quotes":{"quotes":[e1,e2,...],"sendTimeNs":"..."}}</c> or
+/// <c>{"snapshot":{"quotes":[...],"sendTimeNs":"..."}}</c>, where each entry is a JSON object the fan-out
+/// encoded once (<see cref="QuoteJsonEncoder"/>).
 /// </summary>
 /// <remarks>
 /// Every entry is appended with a comma in front of it, so appending needs no "is it the first"
@@ -20,6 +22,11 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
     private static readonly byte[] s_quotesHeader = "{\"quotes\":{\"quotes\":["u8.ToArray();
     private static readonly byte[] s_snapshotHeader = "{\"snapshot\":{\"quotes\":["u8.ToArray();
     private static readonly byte[] s_trailer = "]}}"u8.ToArray();
+    private static readonly byte[] s_sendTimeStart = "],\"sendTimeNs\":\""u8.ToArray();
+    private static readonly byte[] s_sendTimeEnd = "\"}}"u8.ToArray();
+
+    /// <summary>The most bytes of a send time: its digits (a sign and 19 digits).</summary>
+    private const int MaxTimeDigits = 20;
 
     private readonly LastValueCache _cache;
     private readonly QuoteLog _log;
@@ -52,12 +59,25 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
         return length == 0 ? 0 : 1 + length;
     }
 
-    public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind)
+    public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs)
     {
         var header = kind == QuoteFrameKind.Snapshot ? s_snapshotHeader : s_quotesHeader;
         var start = HeaderReserve + 1 - header.Length;
         frame.SetBytes(start, header);
-        frame.WriteBytes(s_trailer);
+        if (sendTimeNs == 0)
+        {
+            // proto3 JSON leaves a default out.
+            frame.WriteBytes(s_trailer);
+        }
+        else
+        {
+            // Canonical JSON writes an int64 as a string.
+            frame.WriteBytes(s_sendTimeStart);
+            sendTimeNs.TryFormat(ByteBuffers.WritableSpan(frame, MaxTimeDigits), out var digits, default, CultureInfo.InvariantCulture);
+            frame.SetWriterIndex(frame.WriterIndex + digits);
+            frame.WriteBytes(s_sendTimeEnd);
+        }
+
         frame.SetReaderIndex(start);
         return WebSocketFrame.TextFrame(frame);
     }

@@ -6,7 +6,7 @@ namespace PriceFeed.Server.Fanout;
 
 /// <summary>
 /// <c>pricefeed.v1.proto</c>: binary frames holding a <c>ServerMessage</c> whose <c>QuoteBatch</c>
-/// is the protobuf batch entries back to back (<see cref="QuoteEncoder"/>).
+/// is the protobuf batch entries back to back (<see cref="QuoteEncoder"/>), then its <c>send_time_ns</c>.
 /// </summary>
 /// <remarks>
 /// The header (tag and body length) is known only once the frame is full, and its length depends
@@ -34,9 +34,10 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs) =>
         _log.CopyEntry(sequence, destination, out seq, out publishTimeNs);
 
-    public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind)
+    public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs)
     {
         var tag = kind == QuoteFrameKind.Snapshot ? QuoteEncoder.TagSnapshot : QuoteEncoder.TagQuotes;
+        frame.SetWriterIndex(frame.WriterIndex + QuoteEncoder.WriteBatchSendTime(ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxSendTimeBytes), sendTimeNs));
         var reserve = HeaderReserve;
         var bodyLength = frame.WriterIndex - reserve;
         var start = reserve - QuoteEncoder.MessageHeaderLength(bodyLength);

@@ -42,6 +42,12 @@ internal static class QuoteEncoder
     private const byte TagLastSize = (10 << 3) | 1;
     private const byte TagVolume = 11 << 3;
 
+    /// <summary><c>QuoteBatch.send_time_ns</c> (field 2), varint.</summary>
+    private const byte TagBatchSendTime = 2 << 3;
+
+    /// <summary>The most bytes <see cref="WriteBatchSendTime"/> writes: the tag and a 10-byte varint.</summary>
+    public const int MaxSendTimeBytes = 11;
+
     /// <summary><c>ServerMessage.snapshot</c> (field 3) and <c>ServerMessage.quotes</c> (field 4), length-delimited.</summary>
     public const byte TagSnapshot = (3 << 3) | 2;
     public const byte TagQuotes = (4 << 3) | 2;
@@ -71,6 +77,14 @@ internal static class QuoteEncoder
         position = WriteVarintField(destination, position, TagVolume, quote.Volume);
         return position;
     }
+
+    /// <summary>
+    /// Writes <c>QuoteBatch.send_time_ns</c>, to follow the batch's entries (a message's fields may come in
+    /// any order); returns its length, 0 for 0 (proto3 leaves a default out).
+    /// </summary>
+    /// <param name="destination">At least <see cref="MaxSendTimeBytes"/> long.</param>
+    public static int WriteBatchSendTime(Span<byte> destination, long sendTimeNs) =>
+        WriteVarintField(destination, 0, TagBatchSendTime, (ulong)sendTimeNs);
 
     /// <summary>The length of the header <see cref="WriteMessageHeader"/> writes for a body of <paramref name="bodyLength"/> bytes.</summary>
     public static int MessageHeaderLength(int bodyLength) => 1 + VarintLength((uint)bodyLength);

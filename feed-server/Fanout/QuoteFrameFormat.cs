@@ -30,5 +30,6 @@ internal abstract class QuoteFrameFormat
     public abstract int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs);
 
     /// <summary>Writes the message around the entries of <paramref name="frame"/> (at least one) and wraps it as a WebSocket frame.</summary>
-    public abstract WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind);
+    /// <param name="sendTimeNs">The batch's <c>send_time_ns</c>: when the server built this message, Unix ns.</param>
+    public abstract WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs);
 }

@@ -36,7 +36,13 @@ public abstract class QuoteFrameFormatTests : IDisposable
         { true, 127 }, { true, 128 }, { true, 16_383 }, { true, 16_384 },
     };
 
+    /// <summary>A send time of December 2025: a 9-byte varint (10 bytes with its tag), like any this decade.</summary>
+    private const long SendTimeNs = 1_764_000_000_123_456_789;
+
     private protected FanoutHarness Harness { get; } = new(symbols: 16);
+
+    /// <summary>What the frames under test are sealed with; a test may set 0 (no send time).</summary>
+    private long _sendTimeNs = SendTimeNs;
 
     private protected abstract QuoteFrameFormat Format { get; }
 
@@ -61,7 +67,8 @@ public abstract class QuoteFrameFormatTests : IDisposable
     public void FramesWhoseProtobufBodyIsAroundAVarintStepParse(bool snapshot, int bodyLength)
     {
         var kind = Kind(snapshot);
-        var quotes = QuotesWithProtobufBodyOf(bodyLength);
+        // The body is the entries and the send time after them.
+        var quotes = QuotesWithProtobufBodyOf(bodyLength - QuoteEncoder.WriteBatchSendTime(new byte[QuoteEncoder.MaxSendTimeBytes], SendTimeNs));
 
         AssertFrameHolds(FrameFromLog(kind, quotes), kind, quotes);
     }
@@ -81,6 +88,18 @@ public abstract class QuoteFrameFormatTests : IDisposable
         var frame = BuildFrame(kind, Harness.Symbols.Count, (symbolId, destination) => Format.CopyLatest(symbolId, destination, out _, out _));
 
         AssertFrameHolds(frame, kind, [.. newest.OrderBy(q => q.Key).Select(q => (q.Value, FanoutHarness.SymbolName(q.Key)))]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFrameSealedWithNoSendTimeLeavesTheFieldOut(bool snapshot)
+    {
+        var kind = Kind(snapshot);
+        var quotes = Enumerable.Range(0, 3).Select(i => (Harness.NextQuote(i), FanoutHarness.SymbolName(i))).ToList();
+        _sendTimeNs = 0;
+
+        AssertFrameHolds(FrameFromLog(kind, quotes), kind, quotes);
     }
 
     /// <summary>Checks the layout beyond what a parser accepts (byte for byte what Google.Protobuf writes, for example).</summary>
@@ -131,7 +150,7 @@ public abstract class QuoteFrameFormatTests : IDisposable
             frame.SetWriterIndex(frame.WriterIndex + copy(i, ByteBuffers.WritableSpan(frame, Format.MaxEntryBytes)));
         }
 
-        return Format.Seal(frame, kind);
+        return Format.Seal(frame, kind, _sendTimeNs);
     }
 
     private void AssertFrameHolds(WebSocketFrame frame, QuoteFrameKind kind, List<(QuoteEvent Quote, string Symbol)> quotes)
@@ -140,6 +159,7 @@ public abstract class QuoteFrameFormatTests : IDisposable
         {
             var batch = new QuoteBatch();
             batch.Quotes.Add(quotes.Select(q => QuoteMessages.ToMessage(q.Quote, q.Symbol)));
+            batch.SendTimeNs = _sendTimeNs;
             var expected = kind == QuoteFrameKind.Snapshot ? new ServerMessage { Snapshot = batch } : new ServerMessage { Quotes = batch };
 
             Assert.Equal(expected, FanoutClient.Parse(frame));

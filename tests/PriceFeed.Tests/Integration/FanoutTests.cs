@@ -200,6 +200,31 @@ public sealed class FanoutTests
         Assert.Contains(capture.Lines, line => line.StartsWith("Error PriceFeed.Server.Fanout", StringComparison.Ordinal));
     }
 
+    /// <summary><c>send_time_ns</c>: every snapshot and quotes message is stamped once, when the server built it.</summary>
+    [Theory]
+    [InlineData("pricefeed.v1.proto")]
+    [InlineData("pricefeed.v1.json")]
+    public async Task StampsEverySnapshotAndQuotesMessageWithTheTimeItWasBuilt(string subprotocol)
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, "AAA", "BBB"));
+        source.Publish("AAA");
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(0) == 1, "the cache holds AAA");
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri, subprotocol);
+        await using var _c = client;
+        await client.SendAsync(Subscribe(7, symbols: ["AAA", "BBB"]));
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, (await client.ReceiveAsync()).BodyCase);
+
+        var snapshot = (await client.ReceiveAsync()).Snapshot;
+        source.PublishBatch(["AAA", "BBB"]);
+        var live = (await client.ReceiveAsync()).Quotes;
+        var received = PriceFeed.Simulation.UnixTime.NowNs();
+
+        // Built after the quotes entered the ring, before they arrived; the live message after the snapshot.
+        Assert.InRange(snapshot.SendTimeNs, snapshot.Quotes.Max(q => q.PublishTimeNs), live.SendTimeNs);
+        Assert.InRange(live.SendTimeNs, live.Quotes.Max(q => q.PublishTimeNs), received);
+    }
+
     [Fact]
     public async Task WildcardCoversSymbolsThatAppearLater()
     {

@@ -57,7 +57,7 @@ public sealed class WireContractTests
             ("accepted", 2, FieldType.String, true),
             ("rejected", 3, FieldType.Message, true),
         ],
-        ["QuoteBatch"] = [("quotes", 1, FieldType.Message, true)],
+        ["QuoteBatch"] = [("quotes", 1, FieldType.Message, true), ("send_time_ns", 2, FieldType.Int64, false)],
         ["Pong"] = [("client_time_ns", 1, FieldType.Int64, false), ("server_time_ns", 2, FieldType.Int64, false)],
         ["Error"] = [("code", 1, FieldType.UInt32, false), ("message", 2, FieldType.String, false)],
         ["ServerMessage"] =
