@@ -27,7 +27,6 @@ internal sealed class FeedClient : IDisposable
     private const int FieldSnapshot = 3;
     private const int FieldQuotes = 4;
     private const int FieldError = 6;
-    private const int FieldBatchQuotes = 1;
 
     private readonly ClientWebSocket _socket = new();
     private readonly SymbolIndex _index;
@@ -236,16 +235,20 @@ internal sealed class FeedClient : IDisposable
         var receivedNs = RunState.NowNs();
         var measuring = _state.Measuring;
         var count = 0;
-        var batchReader = new ProtoReader(batch);
+        var batchReader = new QuoteBatchReader(batch);
         if (measuring)
         {
             lock (_latency.Lock)
             {
+                _latency.BeginMessage();
                 while (NextQuote(ref batchReader, out var quote))
                 {
                     count++;
                     _latency.Record(receivedNs, quote.PublishTimeNs, quote.SourceTimeNs);
                 }
+
+                // Only now is the message's send time known: it may come after its quotes.
+                _latency.EndMessage(receivedNs, batchReader.SendTimeNs);
             }
 
             Volatile.Write(ref _measuredQuotes, _measuredQuotes + count);
@@ -265,7 +268,7 @@ internal sealed class FeedClient : IDisposable
 
     private void OnSnapshot(ReadOnlySpan<byte> batch)
     {
-        var batchReader = new ProtoReader(batch);
+        var batchReader = new QuoteBatchReader(batch);
         var count = 0;
         while (NextQuote(ref batchReader, out _))
         {
@@ -276,36 +279,28 @@ internal sealed class FeedClient : IDisposable
     }
 
     /// <summary>Reads the next quote of a QuoteBatch and checks its seq; false at the end of the batch.</summary>
-    private bool NextQuote(ref ProtoReader batch, out QuoteView quote)
+    private bool NextQuote(ref QuoteBatchReader batch, out QuoteView quote)
     {
-        while (batch.TryReadTag(out var field, out var wireType))
+        if (!batch.TryReadQuote(out quote))
         {
-            if (field != FieldBatchQuotes)
-            {
-                batch.Skip(wireType);
-                continue;
-            }
-
-            quote = QuoteView.Read(batch.ReadLengthDelimited());
-            var symbol = _index.Find(quote.Symbol);
-            if (symbol < 0)
-            {
-                _errors++;
-            }
-            else if (quote.Seq <= _lastSeq[symbol])
-            {
-                // CONTRACT.md: per symbol, seq strictly increases, snapshot included.
-                _seqViolations++;
-            }
-            else
-            {
-                Volatile.Write(ref _lastSeq[symbol], quote.Seq);
-            }
-
-            return true;
+            return false;
         }
 
-        quote = default;
-        return false;
+        var symbol = _index.Find(quote.Symbol);
+        if (symbol < 0)
+        {
+            _errors++;
+        }
+        else if (quote.Seq <= _lastSeq[symbol])
+        {
+            // CONTRACT.md: per symbol, seq strictly increases, snapshot included.
+            _seqViolations++;
+        }
+        else
+        {
+            Volatile.Write(ref _lastSeq[symbol], quote.Seq);
+        }
+
+        return true;
     }
 }

@@ -35,6 +35,12 @@ internal sealed record LatencySummary(long Count, double P50Us, double P90Us, do
         };
     }
 
+    /// <summary>
+    /// As <see cref="From"/>, but null for an empty histogram: for the send-time split, where nothing
+    /// recorded means the server sends no <c>send_time_ns</c>, so there is no figure rather than a zero one.
+    /// </summary>
+    public static LatencySummary? FromStamped(LongHistogram histogram) => histogram.TotalCount == 0 ? null : From(histogram);
+
     private static double Us(long ns) => Math.Round(ns / 1000.0, 1);
 }
 

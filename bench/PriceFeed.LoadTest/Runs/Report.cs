@@ -53,13 +53,15 @@ internal static class Report
         string[] header =
         [
             "target", "rep", "offered/s", "quotes/s", "frames/s", "pub p50", "pub p90", "pub p99", "pub p99.9", "pub max",
-            "src p50", "src p99", "src p99.9", "slow pub p99", "seq viol", "stale", "lost", "srv cpu", "tool cpu", "srv peak MB", "B/conn", "conn/s", "verdict",
+            "src p50", "src p99", "src p99.9", "server p50", "server p99", "server p99.9", "net p50", "net p99", "net p99.9", "slow pub p99", "seq viol", "stale", "lost", "srv cpu", "tool cpu", "srv peak MB", "B/conn", "conn/s", "verdict",
         ];
         var rows = runs.Select(r => new[]
         {
             r.Target, N(r.Repetition), N(r.OfferedRate), N(r.QuotesPerSecond), N(r.FramesPerSecond),
             N(r.FastFromPublish.P50Us), N(r.FastFromPublish.P90Us), N(r.FastFromPublish.P99Us), N(r.FastFromPublish.P999Us), N(r.FastFromPublish.MaxUs),
             N(r.FastFromSource.P50Us), N(r.FastFromSource.P99Us), N(r.FastFromSource.P999Us),
+            Split(r.FastServerSide, s => s.P50Us), Split(r.FastServerSide, s => s.P99Us), Split(r.FastServerSide, s => s.P999Us),
+            Split(r.FastNetwork, s => s.P50Us), Split(r.FastNetwork, s => s.P99Us), Split(r.FastNetwork, s => s.P999Us),
             r.SlowClients > 0 ? N(r.SlowFromPublish.P99Us) : "-",
             N(r.SeqViolations), Show(r.StaleSymbols), N(r.ClientsLost),
             Show(r.ServerCpuCores, "P0"), r.ToolCpuCores.ToString("P0", CultureInfo.InvariantCulture),
@@ -69,6 +71,7 @@ internal static class Report
         }).ToList();
         AppendAligned(text, header, rows);
         text.AppendLine("(latencies in microseconds; pub: from publish_time_ns, src: from source_time_ns; fast clients unless marked slow; cpu: share of one core)");
+        text.AppendLine("(server: send_time_ns - publish_time_ns, net: arrival - send_time_ns, per quote; -: the server sends no send_time_ns)");
         text.AppendLine();
 
         foreach (var summary in summaries)
@@ -108,6 +111,9 @@ internal static class Report
     }
 
     private static string N(double value) => double.IsNaN(value) ? "-" : value.ToString("N0", CultureInfo.InvariantCulture);
+
+    // No summary: the target does not stamp send_time_ns, which is no figure, not zero.
+    private static string Split(LatencySummary? latency, Func<LatencySummary, double> percentile) => latency is { } l ? N(percentile(l)) : "-";
 
     private static string Show(long? value) => value is { } v ? N(v) : "n/a";
 

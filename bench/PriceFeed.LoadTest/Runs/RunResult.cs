@@ -42,6 +42,16 @@ internal sealed record RunResult
 
     public LatencySummary SlowFromSource { get; init; } = LatencySummary.Empty;
 
+    /// <summary>Fast clients, send_time_ns - publish_time_ns per quote: the server's fan-out and queueing; null when the server does not stamp send_time_ns.</summary>
+    public LatencySummary? FastServerSide { get; init; }
+
+    /// <summary>Fast clients, receipt - send_time_ns per quote: the network and the client's reading; null when the server does not stamp send_time_ns.</summary>
+    public LatencySummary? FastNetwork { get; init; }
+
+    public LatencySummary? SlowServerSide { get; init; }
+
+    public LatencySummary? SlowNetwork { get; init; }
+
     public long SeqViolations { get; init; }
 
     /// <summary>(client, symbol) pairs whose last seq is older than a fresh snapshot's once the source stopped; null: not checked.</summary>

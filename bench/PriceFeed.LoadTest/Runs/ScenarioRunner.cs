@@ -140,8 +140,8 @@ internal sealed class ScenarioRunner
             }
 
             var serverEnd = server?.ReadStats();
-            var (fastPublish, fastSource) = fast.Merge();
-            var (slowPublish, slowSource) = slow.Merge();
+            var (fastPublish, fastSource, fastServerSide, fastNetwork) = fast.Merge();
+            var (slowPublish, slowSource, slowServerSide, slowNetwork) = slow.Merge();
             var fastQuotes = clients.Where(c => !c.IsSlow).Sum(c => c.MeasuredQuotes);
             var slowQuotes = clients.Where(c => c.IsSlow).Sum(c => c.MeasuredQuotes);
             var frames = clients.Sum(c => c.MeasuredFrames);
@@ -167,6 +167,10 @@ internal sealed class ScenarioRunner
                 FastFromSource = LatencySummary.From(fastSource),
                 SlowFromPublish = LatencySummary.From(slowPublish),
                 SlowFromSource = LatencySummary.From(slowSource),
+                FastServerSide = LatencySummary.FromStamped(fastServerSide),
+                FastNetwork = LatencySummary.FromStamped(fastNetwork),
+                SlowServerSide = LatencySummary.FromStamped(slowServerSide),
+                SlowNetwork = LatencySummary.FromStamped(slowNetwork),
                 SeqViolations = clients.Sum(c => c.SeqViolations),
                 StaleSymbols = stale,
                 ProtocolErrors = clients.Sum(c => c.Errors),
