@@ -60,8 +60,9 @@ internal sealed class QuoteHub : IQuoteSink
                 };
                 _latest[simulated.Instrument] = quote;
 
-                // Serialized once, shared by every subscriber.
-                var message = new ServerMessage { Quotes = new QuoteBatch { Quotes = { quote } } }.ToByteArray();
+                // Serialized once, shared by every subscriber, so stamped once: its time in a client's
+                // channel counts as after the send, not before it.
+                var message = new ServerMessage { Quotes = new QuoteBatch { Quotes = { quote }, SendTimeNs = UnixTime.NowNs() } }.ToByteArray();
                 foreach (var client in _subscribers[simulated.Instrument])
                 {
                     client.Send(message);
@@ -117,6 +118,7 @@ internal sealed class QuoteHub : IQuoteSink
             client.Send(new ServerMessage { SubscribeResult = result }.ToByteArray());
             if (snapshot.Quotes.Count > 0)
             {
+                snapshot.SendTimeNs = UnixTime.NowNs();
                 client.Send(new ServerMessage { Snapshot = snapshot }.ToByteArray());
             }
         }

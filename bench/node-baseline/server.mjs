@@ -1,6 +1,7 @@
 // The broadcaster a Node developer writes with the `ws` package: one process, one event loop, its own
-// quote generator, each quote encoded once with protobufjs and sent as its own frame to every
-// subscriber; a client with more than 1 MB not yet written to its socket misses quotes until it drains.
+// quote generator, each quote encoded once with protobufjs (stamped with its send time as it is
+// encoded) and sent as its own frame to every subscriber; a client with more than 1 MB not yet
+// written to its socket misses quotes until it drains.
 // The load tool starts it like the Kestrel baseline (bench/PriceFeed.Baseline), with the same options:
 //   node bench/node-baseline/server.mjs --port 8091 --symbols 1000 --rate 10000 [--duration S --seed N --pacing-slack-ms N]
 import http from 'node:http';
@@ -90,7 +91,7 @@ function nextQuote(sourceTimeNs, publishTimeNs) {
 }
 
 function broadcast(instrument) {
-  const frame = encode({ quotes: { quotes: [instrument.latest] } });
+  const frame = encode({ quotes: { quotes: [instrument.latest], sendTimeNs: nowNs() } });
   const send = (ws) => {
     if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount <= MAX_BUFFERED_BYTES) ws.send(frame);
   };
@@ -161,7 +162,7 @@ function subscribe(ws, request) {
     for (const instrument of fresh) if (!request.skipSnapshot && instrument.latest) snapshot.push(instrument.latest);
   }
   ws.send(encode({ subscribeResult: { requestId: request.requestId, accepted, rejected } }));
-  if (snapshot.length > 0) ws.send(encode({ snapshot: { quotes: snapshot } }));
+  if (snapshot.length > 0) ws.send(encode({ snapshot: { quotes: snapshot, sendTimeNs: nowNs() } }));
 }
 
 function unsubscribe(ws, requested) {

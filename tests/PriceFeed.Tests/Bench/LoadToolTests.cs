@@ -73,6 +73,22 @@ public sealed class LoadToolTests : IDisposable
         AssertOrdered(run.FastFromPublish);
         AssertOrdered(run.FastFromSource);
         AssertOrdered(run.SlowFromPublish);
+
+        // Every target stamps send_time_ns, so the publish-based latency is split for every quote.
+        var serverSide = Assert.IsType<LatencySummary>(run.FastServerSide);
+        var network = Assert.IsType<LatencySummary>(run.FastNetwork);
+        Assert.Equal(run.FastQuotes, serverSide.Count);
+        Assert.Equal(run.FastQuotes, network.Count);
+        AssertOrdered(serverSide);
+        AssertOrdered(network);
+        Assert.True(network.P50Us > 0, $"net p50 {network.P50Us} > 0");
+        if (target == Target.Ours)
+        {
+            // Ours stamps each client's message as its event loop builds it, after the fan-out:
+            // the baselines build one message per quote at publish, where the split can round to 0.
+            Assert.True(serverSide.P50Us > 0, $"server p50 {serverSide.P50Us} > 0");
+        }
+
         Assert.True(File.Exists(outcome.JsonPath));
         Assert.True(new FileInfo(outcome.PlotPath).Length > 0);
     }
