@@ -30,7 +30,8 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
     private readonly ILogger _logger;
     private readonly RingBuffer<QuoteEvent> _ring;
-    private readonly BatchEventProcessor<QuoteEvent> _processor;
+    private readonly BatchEventProcessor<QuoteEvent>? _processor;  // the fan-out on a thread of its own, or
+    private readonly ScheduledEventProcessor<QuoteEvent>? _scheduled; // on an event loop (--wait-strategy event-loop)
     private readonly QuoteFanoutHandler _fanout;
     private readonly LogAndContinueExceptionHandler<QuoteEvent> _fanoutFailures;
     private readonly IQuoteSource _source;
@@ -60,13 +61,22 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         _protobufFrames = new ProtobufQuoteFrames(Cache, log);
         _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);
 
-        _ring = new RingBuffer<QuoteEvent>(options.RingSize, WaitStrategies.Create(options.WaitStrategy));
+        var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
+        _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
         _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
         _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));
-        _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout, _fanoutFailures);
-        _ring.AddGatingSequences(_processor.Sequence);
+        if (waitStrategy is SignallingWaitStrategy signalling)
+        {
+            _scheduled = new ScheduledEventProcessor<QuoteEvent>(_ring, signalling, _fanout, _fanoutFailures);
+        }
+        else
+        {
+            _processor = new BatchEventProcessor<QuoteEvent>(_ring, _ring.NewBarrier(), _fanout, _fanoutFailures);
+        }
+
+        _ring.AddGatingSequences(ConsumerSequence);
 
         _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
         _transport = new FeedTransport(this);
@@ -108,8 +118,11 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>Quotes the fan-out thread failed on and skipped.</summary>
     public long FanoutFailures => _fanoutFailures.EventFailures;
 
-    /// <summary>Quotes published into the ring and not yet taken by the fan-out thread.</summary>
-    public long RingLag => _ring.Cursor - _processor.Sequence.Value;
+    /// <summary>Quotes published into the ring and not yet taken by the fan-out.</summary>
+    public long RingLag => _ring.Cursor - ConsumerSequence.Value;
+
+    /// <summary>The fan-out's progress through the ring, whichever way it runs.</summary>
+    private Sequence ConsumerSequence => _processor?.Sequence ?? _scheduled!.Sequence;
 
     string ISessionHost.Policy => Options.Policy;
 
@@ -123,7 +136,17 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     {
         // The source and the fan-out run before the listener binds, so that a node joining a running bus has
         // loaded the shared last-value cache into its own before its first client subscribes: complete snapshots at once.
-        _processorThread = _processor.Start("pricefeed-fanout");
+        if (_processor is not null)
+        {
+            _processorThread = _processor.Start("pricefeed-fanout");
+        }
+        else
+        {
+            var loop = _transport.FanoutLoop;
+            var run = new FanoutRun(_scheduled!);
+            _scheduled!.Start(() => loop.Execute(run));
+        }
+
         _source.Start();
         await WaitForSourceAsync().ConfigureAwait(false);
 
@@ -156,7 +179,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         var published = _ring.Cursor;
         var deadline = Environment.TickCount64 + (long)s_sourceReadyTimeout.TotalMilliseconds;
-        while (_processor.Sequence.Value < published && Environment.TickCount64 < deadline)
+        while (ConsumerSequence.Value < published && Environment.TickCount64 < deadline)
         {
             await Task.Delay(1).ConfigureAwait(false);
         }
@@ -171,14 +194,23 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
 
         await _transport.StopAsync().ConfigureAwait(false);
         await _source.StopAsync().ConfigureAwait(false);
-        // Let the fan-out thread finish what the source published before it stops.
-        var deadline = Environment.TickCount64 + 2_000;
-        while (RingLag > 0 && Environment.TickCount64 < deadline)
+        if (_processor is not null)
         {
-            await Task.Delay(5).ConfigureAwait(false);
+            // Let the fan-out thread finish what the source published before it stops.
+            var deadline = Environment.TickCount64 + 2_000;
+            while (RingLag > 0 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(5).ConfigureAwait(false);
+            }
+
+            _processor.HaltAndWait(TimeSpan.FromSeconds(5));
+        }
+        else
+        {
+            // Its event loop stopped with the transport: with no client left there is nothing more to fan out.
+            _scheduled!.Halt();
         }
 
-        _processor.HaltAndWait(TimeSpan.FromSeconds(5));
         _source.Dispose();
     }
 
@@ -247,4 +279,10 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         Subscriptions.Unsubscribe(session.Session, request);
 
     void ISessionHost.SessionClosed(FeedSessionHandler session) => Subscriptions.Closed(session.Session);
+
+    /// <summary>One run of the fan-out as an event loop's task: allocated once, queued at most once at a time.</summary>
+    private sealed class FanoutRun(ScheduledEventProcessor<QuoteEvent> processor) : DotNetty.Common.Concurrency.IRunnable
+    {
+        public void Run() => processor.Run();
+    }
 }

@@ -30,7 +30,7 @@ internal sealed record FeedServerOptions
         new("queue-capacity", "1024", "per-client bound on pending updates"),
         new("slow-consumer-grace-ms", "10000", "a client unable to take updates for this long is closed with 4001"),
         new("ring-size", "65536", "slots in the quote ring (a power of two)"),
-        new("wait-strategy", "spin-then-block", "how the fan-out thread waits for quotes: busy-spin, yielding, blocking, spin-then-block"),
+        new("wait-strategy", "event-loop", "how the fan-out waits for quotes: event-loop (no thread of its own: it runs on an event loop), or on a thread: busy-spin, yielding, blocking, spin-then-block"),
         new("max-symbols-per-client", "10000", "most symbols one client may subscribe to; past it, rejected with reason limit"),
         new("max-symbols", "65536", "most distinct symbols the server will ever hold"),
         new("auth-secret", "none", "HS256 key (32 bytes or more); when set, every /ws upgrade needs a token"),
@@ -80,7 +80,7 @@ internal sealed record FeedServerOptions
 
     public int RingSize { get; init; } = 65_536;
 
-    public WaitStrategyKind WaitStrategy { get; init; } = WaitStrategyKind.SpinThenBlock;
+    public WaitStrategyKind WaitStrategy { get; init; } = WaitStrategies.Default;
 
     public int MaxSymbols { get; init; } = 65_536;
 
@@ -253,7 +253,7 @@ internal sealed record FeedServerOptions
         var raw = values.GetString("wait-strategy");
         if (raw is null)
         {
-            return WaitStrategyKind.SpinThenBlock;
+            return WaitStrategies.Default;
         }
 
         if (WaitStrategies.TryParse(raw, out var kind))
@@ -262,6 +262,6 @@ internal sealed record FeedServerOptions
         }
 
         values.Fail("wait-strategy", $"'{raw}' is not a wait strategy; expected one of {WaitStrategies.ValidNames}.");
-        return WaitStrategyKind.SpinThenBlock;
+        return WaitStrategies.Default;
     }
 }

@@ -41,11 +41,18 @@ internal sealed class FeedTransport : IDisposable
     public FeedTransport(FeedServer server)
     {
         _server = server;
+        FanoutLoop = (IEventLoop)_workerGroup.GetNext();
         var limits = server.Options.Limits;
         Connections = new ConnectionTracker(limits.MaxConnections, limits.MaxConnectionsPerIp, server.Metrics);
     }
 
     public ConnectionTracker Connections { get; }
+
+    /// <summary>
+    /// The worker loop the fan-out runs on when it owns no thread (<c>--wait-strategy event-loop</c>); it serves
+    /// connections too, and with one core it is the only loop, so the drains the fan-out asks for run right after it.
+    /// </summary>
+    public IEventLoop FanoutLoop { get; }
 
     /// <summary>The address actually bound (with the real port when the option was 0).</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalAddress as IPEndPoint;

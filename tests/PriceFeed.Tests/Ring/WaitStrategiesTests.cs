@@ -9,6 +9,7 @@ public sealed class WaitStrategiesTests
     [InlineData("yielding", typeof(YieldingWaitStrategy))]
     [InlineData("blocking", typeof(BlockingWaitStrategy))]
     [InlineData("spin-then-block", typeof(SpinThenBlockWaitStrategy))]
+    [InlineData("event-loop", typeof(SignallingWaitStrategy))]
     public void CreatesTheStrategyASettingNames(string name, Type expected)
     {
         var kind = WaitStrategies.Parse(name);
@@ -34,16 +35,12 @@ public sealed class WaitStrategiesTests
         var exception = Assert.Throws<FormatException>(() => WaitStrategies.Parse(name));
 
         Assert.Contains($"'{name}' is not a wait strategy", exception.Message, StringComparison.Ordinal);
-        Assert.Contains("spin-then-block, busy-spin, yielding, blocking", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("spin-then-block, busy-spin, yielding, blocking, event-loop", exception.Message, StringComparison.Ordinal);
         Assert.False(WaitStrategies.TryParse(name, out _));
     }
 
     [Fact]
-    public void TheDefaultIsSpinThenBlock()
-    {
-        Assert.Equal(WaitStrategyKind.SpinThenBlock, WaitStrategies.Default);
-        Assert.Equal(WaitStrategyKind.SpinThenBlock, default(WaitStrategyKind));
-    }
+    public void TheDefaultIsTheEventLoop() => Assert.Equal(WaitStrategyKind.EventLoop, WaitStrategies.Default);
 
     [Fact]
     public void EachCreateReturnsANewInstance() =>
