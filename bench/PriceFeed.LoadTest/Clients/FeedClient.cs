@@ -153,8 +153,10 @@ internal sealed class FeedClient : IDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
+            // The run's end cancels the loops and disposes the sockets; a receive under way when its socket is
+            // disposed ends this way (seen against a server that had fallen behind), not with a cancellation.
             ClosedReason = "stopped by the tool";
         }
         catch (WebSocketException ex)
