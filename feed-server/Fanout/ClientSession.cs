@@ -37,6 +37,9 @@ namespace PriceFeed.Server.Fanout;
 /// high-water mark is small) and stops when it is not; the backlog stays in the queue where it
 /// still conflates or drops. A client that stays unwritable with updates pending for longer than
 /// the grace is closed with 4001.</para>
+/// <para><b>One file, for now.</b> Over 300 lines because the offer path, the drain and the frame
+/// writer lean on the same lock-free invariants (the handshakes in Fanout/README.md), which read
+/// best side by side while they change; issue 14 splits the type by concern into partial files.</para>
 /// </remarks>
 internal sealed class ClientSession : IRunnable
 {
