@@ -181,27 +181,7 @@ internal sealed class BatchEventProcessor<T>
         _sequence.SetValue(sequence);
     }
 
-    private void NotifyStart()
-    {
-        try
-        {
-            _eventHandler.OnStart();
-        }
-        catch (Exception ex)
-        {
-            _exceptionHandler.HandleOnStartException(ex);
-        }
-    }
+    private void NotifyStart() => EventHandlerNotifications.NotifyStart(_eventHandler, _exceptionHandler);
 
-    private void NotifyShutdown()
-    {
-        try
-        {
-            _eventHandler.OnShutdown();
-        }
-        catch (Exception ex)
-        {
-            _exceptionHandler.HandleOnShutdownException(ex);
-        }
-    }
+    private void NotifyShutdown() => EventHandlerNotifications.NotifyShutdown(_eventHandler, _exceptionHandler);
 }

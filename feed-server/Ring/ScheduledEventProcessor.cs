@@ -149,27 +149,7 @@ internal sealed class ScheduledEventProcessor<T>
         }
     }
 
-    private void NotifyStart()
-    {
-        try
-        {
-            _handler.OnStart();
-        }
-        catch (Exception ex)
-        {
-            _exceptionHandler.HandleOnStartException(ex);
-        }
-    }
+    private void NotifyStart() => EventHandlerNotifications.NotifyStart(_handler, _exceptionHandler);
 
-    private void NotifyShutdown()
-    {
-        try
-        {
-            _handler.OnShutdown();
-        }
-        catch (Exception ex)
-        {
-            _exceptionHandler.HandleOnShutdownException(ex);
-        }
-    }
+    private void NotifyShutdown() => EventHandlerNotifications.NotifyShutdown(_handler, _exceptionHandler);
 }
