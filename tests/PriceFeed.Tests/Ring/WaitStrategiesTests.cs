@@ -40,7 +40,7 @@ public sealed class WaitStrategiesTests
     }
 
     [Fact]
-    public void TheDefaultIsTheEventLoop() => Assert.Equal(WaitStrategyKind.EventLoop, WaitStrategies.Default);
+    public void TheDefaultIsSpinThenBlock() => Assert.Equal(WaitStrategyKind.SpinThenBlock, WaitStrategies.Default);
 
     [Fact]
     public void EachCreateReturnsANewInstance() =>
