@@ -192,25 +192,28 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             return;
         }
 
-        await _transport.StopAsync().ConfigureAwait(false);
+        // Clients first, then the source, then the fan-out, and the event loops last: the fan-out may run on one of
+        // them, and a source still publishing into a ring that nobody consumes waits for room forever.
+        await _transport.CloseConnectionsAsync().ConfigureAwait(false);
         await _source.StopAsync().ConfigureAwait(false);
+
+        // Let the fan-out finish what the source published before it stops.
+        var deadline = Environment.TickCount64 + 2_000;
+        while (RingLag > 0 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+
         if (_processor is not null)
         {
-            // Let the fan-out thread finish what the source published before it stops.
-            var deadline = Environment.TickCount64 + 2_000;
-            while (RingLag > 0 && Environment.TickCount64 < deadline)
-            {
-                await Task.Delay(5).ConfigureAwait(false);
-            }
-
             _processor.HaltAndWait(TimeSpan.FromSeconds(5));
         }
         else
         {
-            // Its event loop stopped with the transport: with no client left there is nothing more to fan out.
             _scheduled!.Halt();
         }
 
+        await _transport.StopLoopsAsync().ConfigureAwait(false);
         _source.Dispose();
     }
 

@@ -17,8 +17,8 @@ namespace PriceFeed.Server.Transport;
 /// One boss loop accepts; worker loops, one per core, run every connection's handlers. A connection
 /// starts with the HTTP handlers (<see cref="PipelineNames"/>); <see cref="HttpRouter"/> swaps in the
 /// WebSocket ones on upgrade. With a certificate, a <see cref="TlsHandler"/> comes first and everything
-/// after it (HTTP, WebSocket) runs unchanged over TLS. <see cref="StartAsync"/> and <see cref="StopAsync"/>
-/// are called once each.
+/// after it (HTTP, WebSocket) runs unchanged over TLS. <see cref="StartAsync"/>, then <see cref="CloseConnectionsAsync"/>
+/// and <see cref="StopLoopsAsync"/>, are called once each.
 /// </remarks>
 internal sealed class FeedTransport : IDisposable
 {
@@ -104,11 +104,13 @@ internal sealed class FeedTransport : IDisposable
         _queuedBytes = new QueuedBytesMonitor(Connections, limits.MaxQueuedBytes, _server.Metrics);
     }
 
-    /// <summary>Stops the queued-bytes timer; <see cref="StopAsync"/> does it too.</summary>
+    /// <summary>Stops the queued-bytes timer; <see cref="CloseConnectionsAsync"/> does it too.</summary>
     public void Dispose() => _queuedBytes?.Dispose();
 
-    /// <summary>Stops accepting, sends close 1001 to every WebSocket client, waits for them briefly, stops the loops.</summary>
-    public async Task StopAsync()
+    /// <summary>Stops accepting, sends close 1001 to every WebSocket client and waits for them briefly; the loops go on.</summary>
+    /// <remarks>The loops outlive the connections because the fan-out may run on one of them: the owner stops its
+    /// source and lets the fan-out take what is left in the ring before <see cref="StopLoopsAsync"/>.</remarks>
+    public async Task CloseConnectionsAsync()
     {
         if (_listener is not null)
         {
@@ -122,12 +124,16 @@ internal sealed class FeedTransport : IDisposable
             .ToArray();
         var grace = TimeSpan.FromMilliseconds(_server.Options.Limits.CloseTimeoutMs + 500);
         await Task.WhenAny(Task.WhenAll(closes), Task.Delay(grace)).ConfigureAwait(false);
+    }
 
+    /// <summary>Stops the event loops, after <see cref="CloseConnectionsAsync"/>.</summary>
+    public Task StopLoopsAsync()
+    {
         // No quiet period: every connection is closed or given up on by now, and the loops still run the tasks
         // already queued before they stop. With a non-zero quiet period DotNetty 0.7.6 never sees the loop as
         // quiet and always waits out the whole timeout (measured: 50 ms quiet took 2 s, every stop).
-        await Task.WhenAll(
+        return Task.WhenAll(
             _bossGroup.ShutdownGracefullyAsync(TimeSpan.Zero, TimeSpan.FromSeconds(2)),
-            _workerGroup.ShutdownGracefullyAsync(TimeSpan.Zero, TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            _workerGroup.ShutdownGracefullyAsync(TimeSpan.Zero, TimeSpan.FromSeconds(2)));
     }
 }
