@@ -30,7 +30,7 @@ internal sealed record FeedServerOptions
         new("queue-capacity", "1024", "per-client bound on pending updates"),
         new("slow-consumer-grace-ms", "10000", "a client unable to take updates for this long is closed with 4001"),
         new("ring-size", "65536", "slots in the quote ring (a power of two)"),
-        new("wait-strategy", "spin-then-block", "how the fan-out waits for quotes: on a thread of its own by busy-spin, yielding, blocking, spin-then-block; or event-loop (no thread: it runs on an event loop; opt-in, see docs/performance.md)"),
+        new("wait-strategy", "event-loop", "how the fan-out waits for quotes: event-loop (no thread of its own: it runs on an event loop), or on a thread: busy-spin, yielding, blocking, spin-then-block"),
         new("max-symbols-per-client", "10000", "most symbols one client may subscribe to; past it, rejected with reason limit"),
         new("max-symbols", "65536", "most distinct symbols the server will ever hold"),
         new("auth-secret", "none", "HS256 key (32 bytes or more); when set, every /ws upgrade needs a token"),

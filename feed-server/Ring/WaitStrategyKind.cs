@@ -5,7 +5,7 @@ namespace PriceFeed.Server.Ring;
 /// <c>spin-then-block</c> and <c>event-loop</c> (<see cref="WaitStrategies.Parse"/>).</remarks>
 internal enum WaitStrategyKind
 {
-    /// <summary><see cref="SpinThenBlockWaitStrategy"/>, the default.</summary>
+    /// <summary><see cref="SpinThenBlockWaitStrategy"/>.</summary>
     SpinThenBlock = 0,
 
     /// <summary><see cref="BusySpinWaitStrategy"/>.</summary>
@@ -18,7 +18,7 @@ internal enum WaitStrategyKind
     Blocking,
 
     /// <summary>
-    /// <see cref="SignallingWaitStrategy"/>: the consumer owns no thread and runs as a task on an event
+    /// <see cref="SignallingWaitStrategy"/>, the default: the consumer owns no thread and runs as a task on an event
     /// loop (<see cref="ScheduledEventProcessor{T}"/>), so nothing waits at all.
     /// </summary>
     EventLoop,

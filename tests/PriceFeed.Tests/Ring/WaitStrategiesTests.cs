@@ -40,7 +40,7 @@ public sealed class WaitStrategiesTests
     }
 
     [Fact]
-    public void TheDefaultIsSpinThenBlock() => Assert.Equal(WaitStrategyKind.SpinThenBlock, WaitStrategies.Default);
+    public void TheDefaultIsTheEventLoop() => Assert.Equal(WaitStrategyKind.EventLoop, WaitStrategies.Default);
 
     [Fact]
     public void EachCreateReturnsANewInstance() =>
