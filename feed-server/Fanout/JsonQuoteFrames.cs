@@ -40,7 +40,7 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
     }
 
     /// <summary>The longer header without its <c>[</c>, which takes the first entry's comma.</summary>
-    public override int HeaderReserve => s_snapshotHeader.Length - 1;
+    protected override int MessageHeaderReserve => s_snapshotHeader.Length - 1;
 
     /// <summary>An entry and the comma in front of it.</summary>
     public override int MaxEntryBytes => 1 + QuoteJsonEncoder.MaxEntryBytes;
@@ -79,6 +79,6 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
         }
 
         frame.SetReaderIndex(start);
-        return WebSocketFrame.TextFrame(frame);
+        return WebSocketFrame.WithHeaderRoom(WebSocketOpcode.Text, frame);
     }
 }

@@ -24,7 +24,7 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
         _log = log;
     }
 
-    public override int HeaderReserve => QuoteEncoder.MaxMessageHeaderBytes;
+    protected override int MessageHeaderReserve => QuoteEncoder.MaxMessageHeaderBytes;
 
     public override int MaxEntryBytes => QuoteEncoder.MaxEntryBytes;
 
@@ -45,6 +45,6 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
         QuoteEncoder.WriteMessageHeader(ByteBuffers.WritableSpan(frame, reserve - start), tag, bodyLength);
         frame.SetWriterIndex(reserve + bodyLength);
         frame.SetReaderIndex(start);
-        return WebSocketFrame.BinaryFrame(frame);
+        return WebSocketFrame.WithHeaderRoom(WebSocketOpcode.Binary, frame);
     }
 }

@@ -17,8 +17,13 @@ namespace PriceFeed.Server.Fanout;
 /// </remarks>
 internal abstract class QuoteFrameFormat
 {
-    /// <summary>Bytes left free at the start of a frame for the header <see cref="Seal"/> writes.</summary>
-    public abstract int HeaderReserve { get; }
+    /// <summary>Bytes left free at the start of a frame: room for the WebSocket frame's header, then for the message's.</summary>
+    /// <remarks>The WebSocket header goes in front of the message's (<see cref="WebSocketFrame.WithHeaderRoom"/>), so a
+    /// frame of quotes leaves the server as the one buffer it was built in.</remarks>
+    public int HeaderReserve => WebSocketFrameEncoder.MaxHeaderBytes + MessageHeaderReserve;
+
+    /// <summary>The most bytes of the message's header in front of its entries.</summary>
+    protected abstract int MessageHeaderReserve { get; }
 
     /// <summary>The most bytes one call to <see cref="CopyLatest"/> or <see cref="CopyLogged"/> may write.</summary>
     public abstract int MaxEntryBytes { get; }

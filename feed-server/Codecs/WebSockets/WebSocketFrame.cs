@@ -40,6 +40,19 @@ internal class WebSocketFrame : DefaultByteBufferHolder
     /// <summary>A final binary frame.</summary>
     public static WebSocketFrame BinaryFrame(IByteBuffer content) => new(WebSocketOpcode.Binary, true, content);
 
+    /// <summary>
+    /// A final frame whose <paramref name="content"/> has at least <see cref="WebSocketFrameEncoder.MaxHeaderBytes"/>
+    /// bytes free before its reader index, which the encoder may overwrite with the frame's header.
+    /// </summary>
+    public static WebSocketFrame WithHeaderRoom(WebSocketOpcode opcode, IByteBuffer content)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(content.ReaderIndex, WebSocketFrameEncoder.MaxHeaderBytes, nameof(content));
+        return new WebSocketFrame(opcode, true, content) { HasHeaderRoom = true };
+    }
+
+    /// <summary>Whether the bytes in front of the content are free for the header (<see cref="WithHeaderRoom"/>).</summary>
+    public bool HasHeaderRoom { get; private init; }
+
     /// <summary>A Ping; the payload must not exceed <see cref="WebSocketFrameDecoder.MaxControlPayloadLength"/> bytes.</summary>
     public static WebSocketFrame PingFrame(IByteBuffer content) => new(WebSocketOpcode.Ping, true, content);
 

@@ -36,6 +36,43 @@ public sealed class WebSocketFrameEncoderTests
         Assert.Equal(0, payload.ReferenceCount);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(125)]
+    [InlineData(126)]
+    [InlineData(65535)]
+    [InlineData(65536)]
+    public void WritesAFrameWithHeaderRoomAsOneBufferWithTheSameBytes(int length)
+    {
+        var channel = new EmbeddedChannel(new WebSocketFrameEncoder());
+        var separate = new EmbeddedChannel(new WebSocketFrameEncoder());
+        var payload = Unpooled.Buffer(WebSocketFrameEncoder.MaxHeaderBytes + length);
+        payload.SetWriterIndex(WebSocketFrameEncoder.MaxHeaderBytes).WriteBytes(ClientFrames.Payload(length));
+        payload.SetReaderIndex(WebSocketFrameEncoder.MaxHeaderBytes);
+        separate.WriteAndFlushAsync(WebSocketFrame.BinaryFrame(Unpooled.WrappedBuffer(ClientFrames.Payload(length))));
+
+        channel.WriteAndFlushAsync(WebSocketFrame.WithHeaderRoom(WebSocketOpcode.Binary, payload));
+
+        // One buffer, the frame's own, its header written into the room in front of the payload.
+        var written = channel.ReadOutbound<IByteBuffer>();
+        Assert.Same(payload, written);
+        Assert.Null(channel.ReadOutbound<object>());
+        Assert.Equal(separate.ReadAllOutboundBytes(), written.ReadableToArray());
+        Assert.Equal(WebSocketFrameEncoder.HeaderLength(length) + length, written.ReadableBytes);
+        Assert.True(written.Release());
+    }
+
+    [Fact]
+    public void RefusesAFrameWithHeaderRoomThatHasTooLittleRoom()
+    {
+        var payload = Unpooled.Buffer(16).WriteBytes(new byte[12]);
+        payload.SetReaderIndex(WebSocketFrameEncoder.MaxHeaderBytes - 1);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => WebSocketFrame.WithHeaderRoom(WebSocketOpcode.Binary, payload));
+        Assert.True(payload.Release());
+    }
+
     [Fact]
     public void WritesTheFinBitAsInTheFrame()
     {
