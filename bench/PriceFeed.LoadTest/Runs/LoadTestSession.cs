@@ -1,3 +1,5 @@
+using PriceFeed.LoadTest.Servers;
+
 namespace PriceFeed.LoadTest.Runs;
 
 /// <summary>
@@ -20,6 +22,12 @@ internal sealed class LoadTestSession
     /// <summary>Every run, in the order made; <c>max</c> steps carry <see cref="RunResult.Sustained"/>.</summary>
     public async Task<List<RunResult>> RunAsync(CancellationToken cancellationToken)
     {
+        // Find every server before the first run: a missing build or Node package stops the tool now, not minutes in.
+        foreach (var target in _options.Targets.Where(t => t != Target.Url))
+        {
+            ServerLocator.For(target, _options);
+        }
+
         var runs = new List<RunResult>();
         for (var repetition = 1; repetition <= _options.Repetitions; repetition++)
         {
