@@ -135,6 +135,10 @@ public sealed class FeedServerOptionsTests
         {
             Assert.Contains("--" + spec.Name, help, StringComparison.Ordinal);
             Assert.Contains(spec.EnvironmentVariable, help, StringComparison.Ordinal);
+            Assert.Contains($"(default: {spec.DefaultText}; env {spec.EnvironmentVariable})", help, StringComparison.Ordinal);
         }
+
+        Assert.Contains("(default: 65536; env PRICEFEED_RING_SIZE)", help, StringComparison.Ordinal);
+        Assert.Contains("(default: conflate; env PRICEFEED_POLICY)", help, StringComparison.Ordinal);
     }
 }
