@@ -17,8 +17,8 @@ namespace PriceFeed.CommandLine;
 /// environment and the file. Environment and file names are matched without regard to case, dashes or underscores,
 /// so <c>PRICEFEED_QUEUE_CAPACITY</c>, <c>queueCapacity</c> and <c>queue-capacity</c> are all
 /// <c>--queue-capacity</c>. Every value, wherever it comes from, is read by its <see cref="OptionSpec"/>, and every
-/// mistake is reported at once, each message starting with the option's name. Immutable: one set serves any number
-/// of parses, from any thread.
+/// mistake is reported at once, each message starting with the option's name. Built once, at start-up; each
+/// <see cref="Parse"/> keeps its results to itself.
 /// </remarks>
 public sealed class OptionSet
 {
