@@ -55,7 +55,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         Registry = new SubscriptionRegistry(options.MaxSymbols);
         Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
-        var dropOldest = options.Policy == "drop";
+        var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
         _protobufFrames = new ProtobufQuoteFrames(Cache, log);
@@ -124,7 +124,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>The fan-out's progress through the ring, whichever way it runs.</summary>
     private Sequence ConsumerSequence => _processor?.Sequence ?? _scheduled!.Sequence;
 
-    string ISessionHost.Policy => Options.Policy;
+    string ISessionHost.Policy => FeedServerOptions.NameOf(Options.Policy);
 
     int ISessionHost.MaxSymbolsPerClient => Options.MaxSymbolsPerClient;
 
@@ -159,7 +159,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         var secure = Options.TlsCertificate is not null;
         _logger.LogInformation(
             "PriceFeed {ServerId} listening on {Scheme}://{Host}:{Port}/ (WebSocket /ws); ring {RingSize} slots, {WaitStrategy}, policy {Policy}",
-            ServerId, secure ? "https" : "http", Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), Options.Policy);
+            ServerId, secure ? "https" : "http", Options.Host, Port, Options.RingSize, WaitStrategies.NameOf(Options.WaitStrategy), FeedServerOptions.NameOf(Options.Policy));
         _logger.LogInformation(
             "Access: tokens {Tokens}, origins {Origins}, TLS {Tls}",
             Options.Tokens is null ? "off (anyone may connect)" : "required",
@@ -222,7 +222,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>The source <c>--source</c> names.</summary>
     private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) => options.Source switch
     {
-        "redis" => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Bus")),
+        QuoteSourceKind.Redis => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Bus")),
         _ => new SimulatorQuoteSource(
             new SimulatorOptions
             {

@@ -3,22 +3,6 @@ namespace PriceFeed.Server.Hosting;
 /// <summary>Every limit the server enforces, with the reason for its default. One place, validated with the options.</summary>
 internal sealed record FeedServerLimits
 {
-    /// <summary>Options of this type, appended to <see cref="FeedServerOptions.Specs"/>.</summary>
-    public static readonly IReadOnlyList<OptionSpec> Specs =
-    [
-        new("max-connections", "20000", "TCP connections at once; past it HTTP 503, or close 1013 after the upgrade"),
-        new("heartbeat-ms", "15000", "server ping interval; a peer silent for two intervals is closed"),
-        new("handshake-timeout-ms", "5000", "time allowed to send a complete HTTP request"),
-        new("close-timeout-ms", "3000", "time a server-initiated close waits for the peer's close"),
-        new("max-message-bytes", "65536", "largest client message; larger closes with 1009"),
-        new("max-request-line-bytes", "8192", "longest HTTP request line; longer gets 414"),
-        new("max-header-bytes", "16384", "largest HTTP header section; larger gets 431"),
-        new("max-connections-per-ip", "1000", "TCP connections at once from one address; past it HTTP 503, or close 1013 after the upgrade"),
-        new("control-messages-per-second", "50", "sustained messages a client may send (subscribe, unsubscribe, ping, WebSocket pings); past it close 1008"),
-        new("control-burst", "100", "messages a client may send at once before the per-second rate applies"),
-        new("max-queued-bytes", "268435456", "bytes waiting in all clients' socket buffers together; past it the clients furthest behind are closed with 4001"),
-    ];
-
     /// <summary>20,000: the 10,000-connection benchmark with room to spare; ~10 KB each is ~200 MB.</summary>
     public int MaxConnections { get; init; } = 20_000;
 
@@ -56,19 +40,4 @@ internal sealed record FeedServerLimits
     /// server holds a few MiB; this is 4,000 clients all a full buffer behind, and bounds the send memory of a
     /// server under a slow-client attack to a fraction of the machine.</summary>
     public long MaxQueuedBytes { get; init; } = 256L << 20;
-
-    internal static FeedServerLimits Read(OptionValues values) => new()
-    {
-        MaxConnections = values.GetInt32("max-connections", 20_000, 1, 1_000_000),
-        HeartbeatIntervalMs = values.GetInt32("heartbeat-ms", 15_000, 100, 3_600_000),
-        HandshakeTimeoutMs = values.GetInt32("handshake-timeout-ms", 5_000, 100, 600_000),
-        CloseTimeoutMs = values.GetInt32("close-timeout-ms", 3_000, 10, 600_000),
-        MaxMessageBytes = values.GetInt32("max-message-bytes", 65_536, 1_024, 16 << 20),
-        MaxRequestLineBytes = values.GetInt32("max-request-line-bytes", 8_192, 256, 1 << 20),
-        MaxHeaderBytes = values.GetInt32("max-header-bytes", 16_384, 1_024, 1 << 20),
-        MaxConnectionsPerIp = values.GetInt32("max-connections-per-ip", 1_000, 1, 1_000_000),
-        ControlMessagesPerSecond = values.GetInt32("control-messages-per-second", 50, 1, 1_000_000),
-        ControlBurst = values.GetInt32("control-burst", 100, 1, 1_000_000),
-        MaxQueuedBytes = values.GetInt64("max-queued-bytes", 64L << 10, 1L << 40) ?? 256L << 20,
-    };
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Hosting;
 using PriceFeed.Tests.Integration;
 using StackExchange.Redis;
 
@@ -104,7 +105,7 @@ public sealed class RedisBusTests
     }
 
     private static Task<TestServer> StartNodeAsync(RedisServer redis) =>
-        TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
+        TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
 
     private static ExternalProcess StartPublisher(RedisServer redis, int rate, int seconds) =>
         ExternalProcess.Start(ServerProcess.DotnetHost,

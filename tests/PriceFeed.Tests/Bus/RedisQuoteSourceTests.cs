@@ -2,6 +2,7 @@ using Google.Protobuf;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Bus;
+using PriceFeed.Server.Hosting;
 using PriceFeed.Tests.Integration;
 using StackExchange.Redis;
 
@@ -23,7 +24,7 @@ public sealed class RedisQuoteSourceTests
         using var redis = await RedisServer.StartAsync();
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var database = connection.GetDatabase();
-        await using var node = await TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
+        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
         var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
         await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
 
@@ -60,7 +61,7 @@ public sealed class RedisQuoteSourceTests
         using var redis = await RedisServer.StartAsync();
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var database = connection.GetDatabase();
-        await using var node = await TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
+        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
         var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
         await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
 
@@ -75,7 +76,7 @@ public sealed class RedisQuoteSourceTests
     public async Task StartsWithoutRedisAndSubscribesWhenItComes()
     {
         using var redis = RedisServer.NotStarted();
-        await using var node = await TestServer.StartAsync(options => options with { Source = "redis", Redis = redis.Endpoint });
+        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
         // Nothing hangs: the source gave up its bounded connect attempt and declared itself ready (serving from its own
         // cache) rather than leaving the server to wait out its start-up timeout. No wall-clock bound: the machine is shared.
         Assert.True(node.Server.Source.Ready.IsCompletedSuccessfully, "the bus source did not become ready without Redis");

@@ -18,12 +18,12 @@ public sealed class FeedServerOptionsTests
         Assert.Empty(errors);
         Assert.Equal("127.0.0.1", options.Host);
         Assert.Equal(8080, options.Port);
-        Assert.Equal("sim", options.Source);
+        Assert.Equal(QuoteSourceKind.Sim, options.Source);
         Assert.Equal(500, options.Symbols);
         Assert.Equal(10_000, options.Rate);
         Assert.Null(options.Duration);
         Assert.Null(options.Seed);
-        Assert.Equal("conflate", options.Policy);
+        Assert.Equal(SlowConsumerPolicy.Conflate, options.Policy);
         Assert.Equal(1024, options.QueueCapacity);
         Assert.Equal(15_000, options.Limits.HeartbeatIntervalMs);
         Assert.Equal("localhost:6379", options.Redis);
@@ -35,7 +35,7 @@ public sealed class FeedServerOptionsTests
         var options = Load(["--source", "redis", "--redis", "10.0.0.5:6380"], null, out var errors);
 
         Assert.Empty(errors);
-        Assert.Equal("redis", options.Source);
+        Assert.Equal(QuoteSourceKind.Redis, options.Source);
         Assert.Equal("10.0.0.5:6380", options.Redis);
     }
 
@@ -55,7 +55,7 @@ public sealed class FeedServerOptionsTests
         Assert.Empty(errors);
         Assert.Equal(9001, options.Port);
         Assert.Equal(2500, options.Rate);
-        Assert.Equal("drop", options.Policy);
+        Assert.Equal(SlowConsumerPolicy.Drop, options.Policy);
         Assert.Equal(64, options.QueueCapacity);
     }
 
@@ -135,6 +135,10 @@ public sealed class FeedServerOptionsTests
         {
             Assert.Contains("--" + spec.Name, help, StringComparison.Ordinal);
             Assert.Contains(spec.EnvironmentVariable, help, StringComparison.Ordinal);
+            Assert.Contains($"(default: {spec.DefaultText}; env {spec.EnvironmentVariable})", help, StringComparison.Ordinal);
         }
+
+        Assert.Contains("(default: 65536; env PRICEFEED_RING_SIZE)", help, StringComparison.Ordinal);
+        Assert.Contains("(default: conflate; env PRICEFEED_POLICY)", help, StringComparison.Ordinal);
     }
 }

@@ -160,7 +160,7 @@ public sealed class FanoutTests
         FeedServerOptions.Load(["--ring-size", $"{Largest * 2}"], out var refused, out _, new Dictionary<string, string>());
         Assert.NotEmpty(refused);
         var largest = accepted.RingSize;
-        await using var server = await TestServer.StartAsync(options => options with { RingSize = largest, Policy = policy, Rate = 5_000 });
+        await using var server = await TestServer.StartAsync(options => options with { RingSize = largest, Policy = Enum.Parse<SlowConsumerPolicy>(policy, ignoreCase: true), Rate = 5_000 });
         var (client, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
         await using var _c = client;
         var symbols = server.Server.Symbols.ToArray();
@@ -304,7 +304,7 @@ public sealed class FanoutTests
     {
         await using var server = await TestServer.StartAsync(options => options with
         {
-            Symbols = 20, Rate = 20_000, Duration = 3, Policy = "drop", QueueCapacity = 16,
+            Symbols = 20, Rate = 20_000, Duration = 3, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 16,
         });
         var symbols = server.Server.Symbols.ToArray();
         var (client, hello) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri, receiveBufferBytes: 4096);

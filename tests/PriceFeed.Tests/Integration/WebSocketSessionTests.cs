@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Hosting;
 using PriceFeed.Simulation;
 using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
 
@@ -13,7 +14,7 @@ public sealed class WebSocketSessionTests
     [Fact]
     public async Task HelloArrivesFirstOnTheProtoSubprotocolWhenNoneIsOffered()
     {
-        await using var server = await TestServer.StartAsync(o => o with { Policy = "drop", MaxSymbolsPerClient = 123 });
+        await using var server = await TestServer.StartAsync(o => o with { Policy = SlowConsumerPolicy.Drop, MaxSymbolsPerClient = 123 });
         await using var client = await FeedClient.ConnectAsync(server.WsUri);
 
         var (type, payload) = await client.ReceiveRawAsync();

@@ -18,7 +18,7 @@ public sealed class JsonSubprotocolTests
     [InlineData("drop")]
     public async Task QuotesArriveAsTextFramesOfCanonicalJson(string policy)
     {
-        await using var local = await LocalFeedServer.StartAsync(new FeedServerOptions { Symbols = 20, Rate = 2_000, Policy = policy });
+        await using var local = await LocalFeedServer.StartAsync(new FeedServerOptions { Symbols = 20, Rate = 2_000, Policy = Enum.Parse<SlowConsumerPolicy>(policy, ignoreCase: true) });
         using var client = await ConnectAsync(local, "pricefeed.v1.json");
 
         var hello = await ReceiveJsonAsync(client);
