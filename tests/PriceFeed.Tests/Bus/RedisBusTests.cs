@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 
 namespace PriceFeed.Tests.Bus;

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Bus;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 
 namespace PriceFeed.Tests.Bus;

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Simulation;
 using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 
