@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using PriceFeed.Server.Hosting;
-using PriceFeed.Tests.Session;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Browser;
 
@@ -22,18 +22,18 @@ public sealed class DashboardTests
     // Four minutes: the script takes about 30 s; a loaded 2-core build machine may take several times that.
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(4);
 
-    private static readonly FeedServerOptions s_options = new() { Symbols = 60, Rate = 3_000, Seed = 6 };
+    private static readonly Func<FeedServerOptions, FeedServerOptions> s_options = o => o with { Symbols = 60, Rate = 3_000, Seed = 6 };
 
     [Fact]
     public async Task DashboardConnectsShowsMovingPricesHonoursTheThrottleAndReconnects()
     {
-        var browserTests = Path.Combine(RepositoryRoot(), "tests", "browser");
+        var browserTests = Path.Combine(RepositoryPaths.Root, "tests", "browser");
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run ./test.sh (it installs Debian's chromium).");
         Assert.True(
             Directory.Exists(Path.Combine(browserTests, "node_modules", "playwright-core")),
             "playwright-core is missing: run ./test.sh (it runs npm ci in tests/browser).");
 
-        var local = await LocalFeedServer.StartAsync(s_options);
+        var local = await TestServer.StartAsync(s_options);
         var port = local.Server.Port;
         var output = new StringBuilder();
         using var node = Process.Start(new ProcessStartInfo("node", "dashboard.test.mjs")
@@ -101,32 +101,19 @@ public sealed class DashboardTests
     }
 
     /// <summary>Starts the server again on the port the page knows, retrying while the old listener's port is released.</summary>
-    private static async Task<LocalFeedServer> StartOnPortAsync(int port)
+    private static async Task<TestServer> StartOnPortAsync(int port)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                return await LocalFeedServer.StartAsync(s_options, port);
+                return await TestServer.StartAsync(o => s_options(o) with { Port = port });
             }
             catch (Exception ex) when (deadline.Elapsed < TimeSpan.FromSeconds(10) && ex is System.Net.Sockets.SocketException or IOException or AggregateException)
             {
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PriceFeed.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No PriceFeed.sln above {AppContext.BaseDirectory}.");
     }
 }

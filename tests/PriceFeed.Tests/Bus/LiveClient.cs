@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Bus;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 
 namespace PriceFeed.Tests.Bus;

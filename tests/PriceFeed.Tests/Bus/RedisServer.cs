@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Bus;
 

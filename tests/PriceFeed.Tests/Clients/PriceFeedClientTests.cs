@@ -1,4 +1,5 @@
 using PriceFeed.Client;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Clients;
 
@@ -13,14 +14,14 @@ public sealed class PriceFeedClientTests
     [InlineData(PriceFeedSubprotocol.Json)]
     public async Task ReceivesOrderedQuotesOfTheSubscribedSymbols(PriceFeedSubprotocol subprotocol)
     {
-        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
             "--symbols", "20", "--rate", "2000", "--seed", "11", "--heartbeat-ms", HeartbeatMs);
         var symbols = (await server.SymbolsAsync()).Take(5).ToArray();
 
-        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl, Subprotocol = subprotocol });
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WsUri, Subprotocol = subprotocol });
         var result = await client.SubscribeAsync([.. symbols, "NO.SUCH"]);
         await using var recorder = new QuoteRecorder(client);
-        await Poll.UntilAsync(() => recorder.Count >= 300, "300 quotes arrived", server);
+        await Eventually.UntilAsync(() => recorder.Count >= 300, "300 quotes arrived", detail: () => server.Output);
 
         Assert.Equal(symbols, result.Accepted);
         Assert.Equal([new SymbolRejection("NO.SUCH", "unknown_symbol")], result.Rejected);
@@ -35,39 +36,39 @@ public sealed class PriceFeedClientTests
         // The same seed gives the same symbols, and the restarted simulator replays the same quotes from seq 1:
         // at ten times the rate it soon passes every seq the client saw, then stops (--duration) so the state can settle.
         const double restartedDuration = 3;
-        var port = FeedServerProcess.FreePort();
-        var first = await FeedServerProcess.StartAsync(port, "--symbols", "10", "--rate", "500", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
+        var port = ServerProcess.FreePort();
+        var first = await ServerProcess.StartOnPortAsync(port, "--symbols", "10", "--rate", "500", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
         await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
         {
-            Url = first.WebSocketUrl,
+            Url = first.WsUri,
             ReconnectDelay = TimeSpan.FromMilliseconds(100),
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
         });
         await client.SubscribeAsync("*");
         await using var recorder = new QuoteRecorder(client);
-        FeedServerProcess? second = null;
+        ServerProcess? second = null;
         try
         {
-            await Poll.UntilAsync(() => recorder.Count >= 200, "200 quotes from the first server", first);
+            await Eventually.UntilAsync(() => recorder.Count >= 200, "200 quotes from the first server", detail: () => first.Output);
             first.Stop();
-            await Poll.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the server is gone", first);
+            await Eventually.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the server is gone", detail: () => first.Output);
             var countBeforeRestart = recorder.Count;
             var seqBeforeRestart = recorder.Last.ToDictionary(p => p.Key, p => p.Value.Seq);
 
-            second = await FeedServerProcess.StartAsync(port,
+            second = await ServerProcess.StartOnPortAsync(port,
                 "--symbols", "10", "--rate", "5000", "--seed", "5", "--duration", "3", "--heartbeat-ms", HeartbeatMs);
-            await Poll.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countBeforeRestart,
-                "quotes from the restarted server", second);
+            await Eventually.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countBeforeRestart,
+                "quotes from the restarted server", detail: () => second.Output);
             await second.WaitUntilQuietAsync(restartedDuration);
 
             var snapshot = await TakeSnapshotAsync(second);
-            await Poll.UntilAsync(
+            await Eventually.UntilAsync(
                 () => Task.FromResult(snapshot.All(s => recorder.Last.TryGetValue(s.Key, out var q) && q.Seq == s.Value.Seq)),
                 () => $"the client holds the server's latest seq of every symbol; symbol: server, client (before the restart): "
                     + string.Join(", ", snapshot.Values.Select(q => $"{q.Symbol}: {q.Seq}, {(recorder.Last.TryGetValue(q.Symbol, out var c) ? c.Seq : 0)} "
                         + $"({(seqBeforeRestart.TryGetValue(q.Symbol, out var b) ? b : 0)})"))
                     + $"; state {client.State}, stale {client.QuotesIgnoredAsStale}",
-                second);
+                detail: () => second.Output);
             foreach (var (symbol, latest) in snapshot)
             {
                 Assert.Equal(latest, recorder.Last[symbol]);
@@ -87,15 +88,15 @@ public sealed class PriceFeedClientTests
     {
         const int capacity = 8;
         const double duration = 2;
-        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
             "--symbols", "5", "--rate", "2000", "--seed", "9", "--duration", "2", "--heartbeat-ms", HeartbeatMs);
-        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl, BufferCapacity = capacity });
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WsUri, BufferCapacity = capacity });
         await client.SubscribeAsync("*");
 
         // Nobody reads while the source runs: the buffer fills, then conflates.
         await server.WaitUntilQuietAsync(duration);
         var snapshot = await TakeSnapshotAsync(server);
-        await Poll.UntilAsync(() => client.QuotesConflated > 0, "the buffer conflated", server);
+        await Eventually.UntilAsync(() => client.QuotesConflated > 0, "the buffer conflated", detail: () => server.Output);
         Assert.InRange(client.BufferedQuotes, 1, capacity + snapshot.Count);
 
         var last = new Dictionary<string, Quote>(StringComparer.Ordinal);
@@ -119,11 +120,11 @@ public sealed class PriceFeedClientTests
     [Fact]
     public async Task ReplacesAConnectionOnWhichTheServerStoppedAnswering()
     {
-        using var server = await FeedServerProcess.StartAsync(FeedServerProcess.FreePort(),
+        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
             "--symbols", "10", "--rate", "500", "--seed", "3", "--heartbeat-ms", HeartbeatMs);
         await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
         {
-            Url = server.WebSocketUrl,
+            Url = server.WsUri,
             ReconnectDelay = TimeSpan.FromMilliseconds(100),
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
             // A frozen server accepts TCP connections (the kernel does) but never answers the upgrade.
@@ -131,15 +132,14 @@ public sealed class PriceFeedClientTests
         });
         await client.SubscribeAsync("*");
         await using var recorder = new QuoteRecorder(client);
-        await Poll.UntilAsync(() => recorder.Count >= 100, "100 quotes", server);
+        await Eventually.UntilAsync(() => recorder.Count >= 100, "100 quotes", detail: () => server.Output);
 
         server.Freeze();
         try
         {
-            await Poll.UntilAsync(
+            await Eventually.UntilAsync(
                 () => recorder.States.Any(s => s.State == ConnectionState.Reconnecting && s.Cause?.Message.Contains("presumed dead", StringComparison.Ordinal) == true),
-                "the client declares the silent connection dead",
-                server);
+                "the client declares the silent connection dead", detail: () => server.Output);
         }
         finally
         {
@@ -147,15 +147,15 @@ public sealed class PriceFeedClientTests
         }
 
         var countAfterThaw = recorder.Count;
-        await Poll.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countAfterThaw + 100,
-            "quotes on a new connection", server);
+        await Eventually.UntilAsync(() => client.State == ConnectionState.Connected && recorder.Count > countAfterThaw + 100,
+            "quotes on a new connection", detail: () => server.Output);
         Assert.Empty(recorder.Violations);
     }
 
     [Fact]
     public async Task FailsAtOnceWhenNoServerListens()
     {
-        var options = new PriceFeedClientOptions { Url = new Uri($"ws://127.0.0.1:{FeedServerProcess.FreePort()}/ws") };
+        var options = new PriceFeedClientOptions { Url = new Uri($"ws://127.0.0.1:{ServerProcess.FreePort()}/ws") };
 
         await Assert.ThrowsAnyAsync<System.Net.WebSockets.WebSocketException>(() => PriceFeedClient.ConnectAsync(options));
     }
@@ -170,13 +170,13 @@ public sealed class PriceFeedClientTests
     }
 
     /// <summary>A fresh client's first quote of each symbol: the server's snapshot (the source is quiet, so nothing live follows).</summary>
-    private static async Task<Dictionary<string, Quote>> TakeSnapshotAsync(FeedServerProcess server)
+    private static async Task<Dictionary<string, Quote>> TakeSnapshotAsync(ServerProcess server)
     {
         var symbols = await server.SymbolsAsync();
-        await using var fresh = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WebSocketUrl });
+        await using var fresh = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WsUri });
         await fresh.SubscribeAsync("*");
         var snapshot = new Dictionary<string, Quote>(StringComparer.Ordinal);
-        using var timeout = new CancellationTokenSource(Poll.DefaultTimeout);
+        using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
         await foreach (var quote in fresh.ReadQuotesAsync(timeout.Token))
         {
             snapshot.TryAdd(quote.Symbol, quote);

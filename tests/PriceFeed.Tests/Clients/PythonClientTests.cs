@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Clients;
 
@@ -23,7 +24,7 @@ public sealed class PythonClientTests
     [InlineData("dead")]
     public async Task ScenarioPasses(string scenario)
     {
-        var script = Path.Combine(FeedServerProcess.RepositoryRoot, "clients", "python", "tests", "test_client.py");
+        var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
         var start = new ProcessStartInfo(Python)
         {
             RedirectStandardOutput = true,
@@ -32,7 +33,7 @@ public sealed class PythonClientTests
         };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add("--server-dll");
-        start.ArgumentList.Add(FeedServerProcess.ServerAssemblyPath);
+        start.ArgumentList.Add(RepositoryPaths.ServerDll);
         start.ArgumentList.Add(scenario);
         // Unbuffered, so that a hung scenario still shows how far it got.
         start.Environment["PYTHONUNBUFFERED"] = "1";

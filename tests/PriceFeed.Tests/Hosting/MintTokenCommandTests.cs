@@ -1,6 +1,7 @@
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Security;
 using PriceFeed.Tests.Security;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Hosting;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Tests.Security;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Hosting;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Tests.Codecs.WebSockets;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

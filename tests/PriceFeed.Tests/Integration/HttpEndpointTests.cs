@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

@@ -1,3 +1,4 @@
+using PriceFeed.Tests.Testing;
 namespace PriceFeed.Tests.Integration;
 
 /// <summary>Clients in other languages against a real server: the Python <c>websockets</c> package and Node's <c>ws</c>.</summary>

@@ -12,6 +12,7 @@ using PriceFeed.Server.Sources;
 using PriceFeed.Tests.Codecs.WebSockets;
 using PriceFeed.Tests.Security;
 using WebSocketOpcode = PriceFeed.Server.Codecs.WebSockets.WebSocketOpcode;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

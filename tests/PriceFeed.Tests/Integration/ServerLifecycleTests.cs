@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Ring;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

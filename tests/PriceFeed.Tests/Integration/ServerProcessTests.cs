@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

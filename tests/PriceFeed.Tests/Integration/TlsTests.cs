@@ -1,5 +1,6 @@
 using System.Net.Security;
 using PriceFeed.Tests.Security;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

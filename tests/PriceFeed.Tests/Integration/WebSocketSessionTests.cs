@@ -5,6 +5,7 @@ using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Simulation;
 using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
 

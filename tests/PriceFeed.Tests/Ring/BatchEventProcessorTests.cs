@@ -1,4 +1,5 @@
 using PriceFeed.Server.Ring;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Ring;
 
@@ -16,8 +17,8 @@ public sealed class BatchEventProcessorTests
 
         PublishValues(ring, 0, Events);
 
-        Poll.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal(Events, handler.Count);
         Assert.Equal(-1, handler.FirstOutOfOrder);
     }
@@ -32,12 +33,12 @@ public sealed class BatchEventProcessorTests
         // Five events published before the processor starts: its first wait returns all five.
         PublishBatch(ring, 5);
         processor.Start("end of batch");
-        Poll.Until(() => processor.Sequence.Value == 4, "the first batch is processed");
+        Eventually.Until(() => processor.Sequence.Value == 4, "the first batch is processed");
 
         // Three more, published as one batch while the processor waits.
         PublishBatch(ring, 3);
-        Poll.Until(() => processor.Sequence.Value == 7, "the second batch is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 7, "the second batch is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
 
         Assert.Equal([false, false, false, false, true, false, false, true], handler.EndOfBatch);
     }
@@ -52,8 +53,8 @@ public sealed class BatchEventProcessorTests
 
         PublishBatch(ring, 5);
         processor.Start("sequence per batch");
-        Poll.Until(() => processor.Sequence.Value == 4, "the batch is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 4, "the batch is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
 
         // During the batch the producer still sees none of its slots released.
         Assert.Equal([-1, -1, -1, -1, -1], handler.SequenceSeenDuringEvent);
@@ -68,8 +69,8 @@ public sealed class BatchEventProcessorTests
 
         processor.Start("first run");
         PublishValues(ring, 0, 100);
-        Poll.Until(() => processor.Sequence.Value == 99, "the first run has processed every event");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 99, "the first run has processed every event");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.False(processor.IsRunning);
 
         // Published while nobody consumes: the halted processor's sequence still gates them.
@@ -77,8 +78,8 @@ public sealed class BatchEventProcessorTests
         Assert.Equal(99, processor.Sequence.Value);
 
         processor.Start("second run");
-        Poll.Until(() => processor.Sequence.Value == 199, "the second run has processed every event");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 199, "the second run has processed every event");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
 
         Assert.Equal(Enumerable.Range(0, 200).Select(ValueOf), handler.Values);
         Assert.Equal(2, handler.Starts);
@@ -108,12 +109,12 @@ public sealed class BatchEventProcessorTests
         var ring = new RingBuffer<LongEvent>(16, new BlockingWaitStrategy());
         var processor = Attach(ring, new RecordingHandler(record: false));
         processor.Start("running once");
-        Poll.Until(() => processor.IsRunning, "the processor runs");
+        Eventually.Until(() => processor.IsRunning, "the processor runs");
 
         var exception = Assert.Throws<InvalidOperationException>(processor.Run);
 
         Assert.Contains("already running", exception.Message, StringComparison.Ordinal);
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
     }
 
     [Fact]
@@ -127,8 +128,8 @@ public sealed class BatchEventProcessorTests
 
         PublishValues(ring, 0, 40);
 
-        Poll.Until(() => processor.Sequence.Value == 39, "every event is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 39, "every event is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal([3, 7], exceptionHandler.FailedSequences);
         Assert.Equal(Enumerable.Range(0, 40).Where(s => s is not (3 or 7)).Select(ValueOf), handler.Values);
     }
@@ -144,8 +145,8 @@ public sealed class BatchEventProcessorTests
 
         PublishValues(ring, 0, 10);
 
-        Poll.Until(() => processor.Sequence.Value == 9, "every event is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == 9, "every event is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal(3, exceptionHandler.EventFailures);
         Assert.Equal(7, handler.Values.Count);
     }
@@ -158,11 +159,11 @@ public sealed class BatchEventProcessorTests
         var processor = Attach(ring, handler);
 
         var thread = processor.Start("quote ring consumer");
-        Poll.Until(() => processor.IsRunning, "the processor runs");
+        Eventually.Until(() => processor.IsRunning, "the processor runs");
 
         Assert.Equal("quote ring consumer", thread.Name);
         Assert.True(thread.IsBackground);
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.False(thread.IsAlive);
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using PriceFeed.Server.Ring;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Ring;
 
@@ -161,7 +162,7 @@ public sealed class RingBufferTests
         var producer = Task.Factory.StartNew(() => Publish(ring, Events), TaskCreationOptions.LongRunning);
 
         // The handler holds slot 0, so the producer can fill the other slots and no more.
-        Poll.Until(() => handler.Stalled && ring.Cursor == BufferSize - 1, "the producer has filled the ring");
+        Eventually.Until(() => handler.Stalled && ring.Cursor == BufferSize - 1, "the producer has filled the ring");
         // Proving the producer does not go on needs a window of time; the ring being full, it
         // would have overwritten slot 0 at once if it were going to.
         var first = await Task.WhenAny(producer, Task.Delay(TimeSpan.FromMilliseconds(200)));
@@ -171,9 +172,9 @@ public sealed class RingBufferTests
 
         release.Set();
 
-        await producer.WaitAsync(Poll.DefaultTimeout);
-        Poll.Until(() => processor.Sequence.Value == Events - 1, "the consumer has processed every event");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        await producer.WaitAsync(Eventually.DefaultTimeout);
+        Eventually.Until(() => processor.Sequence.Value == Events - 1, "the consumer has processed every event");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal(Enumerable.Range(1, Events).Select(v => (long)v), handler.Values);
     }
 
@@ -203,7 +204,7 @@ public sealed class RingBufferTests
             if (sequence == 0)
             {
                 _stalled = true;
-                release.Wait(Poll.DefaultTimeout);
+                release.Wait(Eventually.DefaultTimeout);
             }
 
             Values.Add(data.Value);

@@ -1,4 +1,5 @@
 using PriceFeed.Server.Ring;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Ring;
 
@@ -38,8 +39,8 @@ public abstract class WaitStrategyTests
             ring.Publish(hi - size + 1, hi);
         }
 
-        Poll.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal(-1, handler.FirstOutOfOrder);
         Assert.Equal(Events, handler.Count);
         Assert.Equal(expectedSum, handler.Sum);
@@ -61,8 +62,8 @@ public abstract class WaitStrategyTests
             ring.Publish(sequence);
         }
 
-        Poll.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout));
+        Eventually.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.Equal(-1, handler.FirstOutOfOrder);
         Assert.Equal(Events, handler.Count);
     }
@@ -88,7 +89,7 @@ public abstract class WaitStrategyTests
         long sequence = ring.Next();
         ring.Publish(sequence);
 
-        Assert.Equal(0, await waiter.WaitAsync(Poll.DefaultTimeout));
+        Assert.Equal(0, await waiter.WaitAsync(Eventually.DefaultTimeout));
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public abstract class WaitStrategyTests
 
         barrier.Alert();
 
-        var exception = await Assert.ThrowsAsync<AlertException>(() => waiter.WaitAsync(Poll.DefaultTimeout));
+        var exception = await Assert.ThrowsAsync<AlertException>(() => waiter.WaitAsync(Eventually.DefaultTimeout));
         Assert.Same(AlertException.Instance, exception);
         Assert.True(barrier.IsAlerted);
         barrier.ClearAlert();
@@ -113,9 +114,9 @@ public abstract class WaitStrategyTests
         var ring = new RingBuffer<LongEvent>(16, CreateWaitStrategy());
         var processor = Attach(ring, new ChecksumHandler());
         processor.Start("idle consumer");
-        Poll.Until(() => processor.IsRunning, "the processor runs");
+        Eventually.Until(() => processor.IsRunning, "the processor runs");
 
-        Assert.True(processor.HaltAndWait(Poll.DefaultTimeout), "The halt did not reach the waiting processor.");
+        Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout), "The halt did not reach the waiting processor.");
         Assert.False(processor.IsRunning);
     }
 

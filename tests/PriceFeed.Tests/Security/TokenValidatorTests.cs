@@ -1,5 +1,6 @@
 using Microsoft.IdentityModel.Tokens;
 using PriceFeed.Server.Security;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Security;
 

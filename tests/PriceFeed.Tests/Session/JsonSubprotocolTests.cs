@@ -3,7 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
-using PriceFeed.Tests.Ring;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Session;
 
@@ -18,7 +18,7 @@ public sealed class JsonSubprotocolTests
     [InlineData("drop")]
     public async Task QuotesArriveAsTextFramesOfCanonicalJson(string policy)
     {
-        await using var local = await LocalFeedServer.StartAsync(new FeedServerOptions { Symbols = 20, Rate = 2_000, Policy = Enum.Parse<SlowConsumerPolicy>(policy, ignoreCase: true) });
+        await using var local = await TestServer.StartAsync(o => o with { Symbols = 20, Rate = 2_000, Seed = 6, Policy = Enum.Parse<SlowConsumerPolicy>(policy, ignoreCase: true) });
         using var client = await ConnectAsync(local, "pricefeed.v1.json");
 
         var hello = await ReceiveJsonAsync(client);
@@ -26,7 +26,7 @@ public sealed class JsonSubprotocolTests
 
         var symbols = local.Server.Symbols.ToArray()[..5];
         // A snapshot holds the symbols that have a quote: wait until these do.
-        Poll.Until(() => Enumerable.Range(0, 5).All(id => local.Server.Cache.LatestSeq(id) > 0), "the first symbols have quotes");
+        Eventually.Until(() => Enumerable.Range(0, 5).All(id => local.Server.Cache.LatestSeq(id) > 0), "the first symbols have quotes");
         await SendTextAsync(client, $$$"""{"subscribe":{"requestId":"7","symbols":[{{{string.Join(',', symbols.Select(s => $"\"{s}\""))}}}]}}""");
         var result = await ReceiveJsonAsync(client);
         Assert.Equal(7ul, result.SubscribeResult.RequestId);
@@ -63,7 +63,7 @@ public sealed class JsonSubprotocolTests
     [Fact]
     public async Task ProtobufAndJsonClientsGetTheSameQuotesAtTheSameTime()
     {
-        await using var local = await LocalFeedServer.StartAsync();
+        await using var local = await TestServer.StartAsync(o => o with { Symbols = 20, Rate = 2_000, Seed = 6 });
         using var json = await ConnectAsync(local, "pricefeed.v1.json");
         using var proto = await ConnectAsync(local, "pricefeed.v1.proto");
         await ReceiveJsonAsync(json);
@@ -102,7 +102,7 @@ public sealed class JsonSubprotocolTests
     [Fact]
     public async Task CountsJsonSessionsOnlyWhileTheyAreSubscribed()
     {
-        await using var local = await LocalFeedServer.StartAsync();
+        await using var local = await TestServer.StartAsync(o => o with { Symbols = 20, Rate = 2_000, Seed = 6 });
         var registry = local.Server.Registry;
         using var client = await ConnectAsync(local, "pricefeed.v1.json");
         await ReceiveJsonAsync(client);
@@ -113,7 +113,7 @@ public sealed class JsonSubprotocolTests
         Assert.Equal(1, registry.JsonSessions);
 
         await SendTextAsync(client, """{"unsubscribe":{"symbols":["*"]}}""");
-        Poll.Until(() => registry.JsonSessions == 0, "the unsubscribed JSON session is no longer counted");
+        Eventually.Until(() => registry.JsonSessions == 0, "the unsubscribed JSON session is no longer counted");
 
         await SendTextAsync(client, """{"subscribe":{"symbols":["NO-SUCH-SYMBOL"]}}""");
         var result = await ReceiveJsonAsync(client, ServerMessage.BodyOneofCase.SubscribeResult);
@@ -125,7 +125,7 @@ public sealed class JsonSubprotocolTests
         Assert.Equal(1, registry.JsonSessions);
 
         client.Abort();
-        Poll.Until(() => registry.JsonSessions == 0, "the closed JSON session is no longer counted");
+        Eventually.Until(() => registry.JsonSessions == 0, "the closed JSON session is no longer counted");
     }
 
     [Theory]
@@ -135,7 +135,7 @@ public sealed class JsonSubprotocolTests
     [InlineData("{\"hello\":{}}")]
     public async Task InvalidOrUnknownMessageGetsAnErrorAndClose1007(string text)
     {
-        await using var local = await LocalFeedServer.StartAsync();
+        await using var local = await TestServer.StartAsync(o => o with { Symbols = 20, Rate = 2_000, Seed = 6 });
         using var client = await ConnectAsync(local, "pricefeed.v1.json");
         await ReceiveJsonAsync(client);
 
@@ -156,12 +156,12 @@ public sealed class JsonSubprotocolTests
         Assert.Equal((WebSocketCloseStatus)1007, client.CloseStatus);
     }
 
-    private static async Task<ClientWebSocket> ConnectAsync(LocalFeedServer local, string subprotocol)
+    private static async Task<ClientWebSocket> ConnectAsync(TestServer local, string subprotocol)
     {
         var client = new ClientWebSocket();
         client.Options.AddSubProtocol(subprotocol);
         using var timeout = new CancellationTokenSource(s_timeout);
-        await client.ConnectAsync(local.WebSocketUri, timeout.Token);
+        await client.ConnectAsync(local.WsUri, timeout.Token);
         Assert.Equal(subprotocol, client.SubProtocol);
         return client;
     }

@@ -1,5 +1,5 @@
 using PriceFeed.Simulator;
-using PriceFeed.Tests.Integration;
+using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Simulator;
 

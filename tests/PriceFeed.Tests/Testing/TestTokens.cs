@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.IdentityModel.Tokens;
 using PriceFeed.Server.Security;
 
-namespace PriceFeed.Tests.Security;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>Tokens for the tests: good ones from <see cref="TokenMinter"/>, and the bad kinds an attacker tries.</summary>
 internal static class TestTokens

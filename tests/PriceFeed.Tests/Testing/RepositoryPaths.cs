@@ -1,4 +1,4 @@
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>Finds files of the repository from the test assembly's folder, wherever the repository is checked out.</summary>
 internal static class RepositoryPaths

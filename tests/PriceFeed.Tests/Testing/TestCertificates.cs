@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace PriceFeed.Tests.Security;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>Self-signed certificates made in-process for the TLS tests: no files to ship, nothing to expire in the repository.</summary>
 internal static class TestCertificates

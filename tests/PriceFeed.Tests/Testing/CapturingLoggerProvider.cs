@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>Keeps every log line a server writes, with its exception, so a test can check what reaches the logs.</summary>
 /// <remarks>Thread-safe: event loops log concurrently.</remarks>

@@ -2,7 +2,7 @@ using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
 using PriceFeed.Simulation;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A quote source the test drives: exact quotes, new symbols and silences, through the real ring and fan-out.</summary>
 /// <remarks>Publishing is serialized by a lock, so the ring keeps its single producer even when tests publish from several tasks.</remarks>

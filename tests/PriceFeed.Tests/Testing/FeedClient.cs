@@ -4,7 +4,7 @@ using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using WebSocketSubprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A well-behaved client: <see cref="ClientWebSocket"/> speaking either subprotocol with the generated classes.</summary>
 /// <remarks>Every receive has a timeout that fails the test (a cancelled receive aborts a ClientWebSocket, which is

@@ -4,7 +4,7 @@ using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A real <see cref="FeedServer"/> in this process, on 127.0.0.1 and a port the OS picks.</summary>
 /// <remarks>

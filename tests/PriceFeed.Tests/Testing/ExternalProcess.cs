@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A child process whose output is captured line by line; killed on dispose if still running.</summary>
 /// <remarks>Stopped only through its own PID, never by name: other engineers' processes share the machine.</remarks>
@@ -93,6 +93,9 @@ internal sealed class ExternalProcess : IDisposable
         kill.WaitForExit();
         Assert.True(kill.ExitCode == 0, $"kill -TERM {_process.Id} exited with {kill.ExitCode}.");
     }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; false if it is still running.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     public void Dispose()
     {

@@ -1,6 +1,6 @@
 using PriceFeed.Protocol.V1;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>What one client received, checked as it arrives: per symbol, seq strictly increases (CONTRACT.md guarantee).</summary>
 /// <remarks>Thread-safe: a reader task records while the test polls.</remarks>

@@ -5,7 +5,7 @@ using System.Text;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
 
-namespace PriceFeed.Tests.Integration;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>One raw TCP connection to a server, speaking HTTP/1.1 and RFC 6455 frames byte by byte, so the
 /// tests can send what no well-behaved client library would and read exactly what the server answers.</summary>
