@@ -26,7 +26,7 @@ namespace PriceFeed.Server.Fanout;
 /// drain then reads the symbol's newest entry from the <see cref="LastValueCache"/>: the newest
 /// update wins and the backlog never exceeds the FIFO plus the client's symbols. <c>drop</c>: the
 /// FIFO holds <c>--queue-capacity</c> updates and overwrites the oldest. A throttled subscription
-/// always conflates (CONTRACT.md: "latest wins").</para>
+/// always conflates (docs/protocol.md, "Throttle": the latest wins).</para>
 /// <para><b>Order.</b> The session remembers the last seq it sent per symbol and skips anything
 /// not newer, so a snapshot followed by live updates, re-subscriptions and lapped FIFOs all keep
 /// seq strictly increasing.</para>
@@ -525,7 +525,7 @@ internal sealed class ClientSession : IRunnable
         var lagging = Stopwatch.GetElapsedTime(_laggingSince);
         if (lagging.TotalMilliseconds >= _fanout.SlowConsumerGraceMs)
         {
-            // CONTRACT.md: a client over its bound for longer than the grace is closed with 4001.
+            // docs/protocol.md, "Slow consumers and policies": a client over its bound for longer than the grace is closed with 4001.
             _fanout.Metrics.SlowConsumerCloses.Inc();
             _fanout.Metrics.Closes.WithLabels("4001").Inc();
             WebSocketProtocolHandler.InitiateClose(_context.Channel, WebSocketCloseStatus.SlowConsumer, "slow consumer");

@@ -6,7 +6,7 @@ namespace PriceFeed.Server.Fanout;
 
 /// <summary>
 /// Writes a quote as protobuf bytes once, so every subscriber's frame is a concatenation of
-/// encodings made before (CONTRACT.md: pricefeed.v1.Quote).
+/// encodings made before (docs/protocol.md, "Messages": pricefeed.v1.Quote).
 /// </summary>
 /// <remarks>
 /// <para>The unit it writes is a <em>batch entry</em>: the bytes of one element of

@@ -6,8 +6,8 @@ namespace PriceFeed.Server.Hosting;
 
 /// <summary>What the server runs: where it listens, where quotes come from, how slow clients are treated.</summary>
 /// <remarks>
-/// Names, defaults and meanings follow CONTRACT.md ("Command line of the server"); options the
-/// contract does not name are ours and documented in README.md. Read with <see cref="Load"/>,
+/// Names, defaults and meanings follow docs/protocol.md ("Command line of the server"); options that
+/// page does not list are ours and documented in README.md. Read with <see cref="Load"/>,
 /// which validates everything and names the option at fault.
 /// </remarks>
 internal sealed record FeedServerOptions
