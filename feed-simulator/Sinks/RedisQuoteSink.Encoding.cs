@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Simulation;
 using StackExchange.Redis;
@@ -23,7 +24,7 @@ internal sealed partial class RedisQuoteSink
         for (var i = 0; i < batch.Count; i++)
         {
             ref readonly var quote = ref batch.Quotes[i];
-            output.WriteTag(QuoteBatch.QuotesFieldNumber, WireFormat.WireType.LengthDelimited);
+            output.WriteRawTag(QuoteWireFormat.TagBatchQuotes);
             Fill(_quote, quote);
             output.WriteLength(_quote.CalculateSize());
             var start = (int)output.Position;
