@@ -126,7 +126,7 @@ internal sealed class FeedConnection : IDisposable
         var code = (int?)_socket.CloseStatus ?? (int)WebSocketCloseStatus.Empty;
         var detail = string.IsNullOrEmpty(_socket.CloseStatusDescription) ? "" : $" ({_socket.CloseStatusDescription})";
         var error = lastError is null ? "" : $" after error: {lastError}";
-        // CONTRACT.md close codes. Retrying cannot help after a protocol error (1002, 1003, 1007), a policy
+        // docs/protocol.md, "Close codes". Retrying cannot help after a protocol error (1002, 1003, 1007), a policy
         // refusal such as an expired token (1008) or a message too big (1009): the next connection would be
         // closed the same way. Shutdown (1001), overload (1011, 1013) and slow consumer (4001) may pass.
         var transient = code is not (1002 or 1003 or 1007 or 1008 or 1009);

@@ -5,7 +5,7 @@ using PriceFeed.Protocol.V1;
 
 namespace PriceFeed.Client;
 
-/// <summary>One subprotocol's mapping between messages and WebSocket frames (CONTRACT.md: one message per WebSocket message).</summary>
+/// <summary>One subprotocol's mapping between messages and WebSocket frames (docs/protocol.md, "Endpoint and subprotocols": one message per WebSocket message).</summary>
 internal sealed class MessageCodec
 {
     public static readonly MessageCodec Proto = new("pricefeed.v1.proto", WebSocketMessageType.Binary);

@@ -287,7 +287,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
         try
         {
             connection = await FeedConnection.OpenAsync(_options, _codec, timeout.Token).ConfigureAwait(false);
-            // CONTRACT.md: the server sends hello first.
+            // docs/protocol.md, "The conversation": the server sends hello first.
             var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
             if (first is null)
             {

@@ -24,7 +24,7 @@ public sealed class PriceFeedException : Exception
     public PriceFeedException(string message, int closeCode)
         : base(message) => CloseCode = closeCode;
 
-    /// <summary>The WebSocket close code the server sent (CONTRACT.md, close codes), when that is what happened.</summary>
+    /// <summary>The WebSocket close code the server sent (docs/protocol.md, "Close codes"), when that is what happened.</summary>
     public int? CloseCode { get; }
 
     /// <summary>Whether a new connection may succeed. False for refusals that would repeat: a rejected token,

@@ -1,6 +1,6 @@
 namespace PriceFeed.Client;
 
-/// <summary>The WebSocket subprotocol the client offers (CONTRACT.md, "WebSocket endpoint").</summary>
+/// <summary>The WebSocket subprotocol the client offers (docs/protocol.md, "Endpoint and subprotocols").</summary>
 public enum PriceFeedSubprotocol
 {
     /// <summary><c>pricefeed.v1.proto</c>: binary frames holding protobuf messages. Smaller and faster to parse.</summary>

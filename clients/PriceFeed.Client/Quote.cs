@@ -1,6 +1,6 @@
 namespace PriceFeed.Client;
 
-/// <summary>Top of book plus last trade for one instrument, as the server sent it (CONTRACT.md, <c>Quote</c>).</summary>
+/// <summary>Top of book plus last trade for one instrument, as the server sent it (docs/protocol.md, "Messages", <c>Quote</c>).</summary>
 public sealed record Quote
 {
     /// <summary>The instrument.</summary>

@@ -1,6 +1,6 @@
 namespace PriceFeed.Client;
 
-/// <summary>What the server announced when the current connection opened (CONTRACT.md, <c>hello</c>).</summary>
+/// <summary>What the server announced when the current connection opened (docs/protocol.md, "Messages", <c>hello</c>).</summary>
 /// <param name="ServerId">Identifies the server node.</param>
 /// <param name="Protocol">The negotiated subprotocol.</param>
 /// <param name="HeartbeatInterval">How often the server pings; the client declares the connection dead after

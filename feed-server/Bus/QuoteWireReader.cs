@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Ring;
+using static PriceFeed.Protocol.QuoteWireFormat;
 
 namespace PriceFeed.Server.Bus;
 
@@ -16,13 +18,7 @@ namespace PriceFeed.Server.Bus;
 /// </remarks>
 internal static class QuoteWireReader
 {
-    private const int WireVarint = 0;
-    private const int WireFixed64 = 1;
-    private const int WireLengthDelimited = 2;
-    private const int WireFixed32 = 5;
-
-    /// <summary>Field 1 of <c>QuoteBatch</c>: <c>repeated Quote quotes</c>.</summary>
-    private const int BatchQuotesField = 1;
+    // Wire types (WireVarint, ...) are QuoteWireFormat's, field numbers the generated classes'.
 
     /// <summary>
     /// Reads the next <c>quotes</c> entry of a <c>QuoteBatch</c> at <paramref name="position"/> and moves past it.
@@ -39,7 +35,7 @@ internal static class QuoteWireReader
                 return WireReadResult.Malformed;
             }
 
-            if (field == BatchQuotesField && wireType == WireLengthDelimited)
+            if (field == QuoteBatch.QuotesFieldNumber && wireType == WireLengthDelimited)
             {
                 if (!TryReadLengthDelimited(batch, ref position, out quote))
                 {
@@ -74,18 +70,18 @@ internal static class QuoteWireReader
 
             var ok = (field, wireType) switch
             {
-                (1, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out symbol),
-                (2, WireVarint) => TryReadVarint(bytes, ref position, out quote.Seq),
-                (3, WireVarint) => TryReadInt64(bytes, ref position, out quote.SourceTimeNs),
-                (4, WireVarint) => TryReadInt64(bytes, ref position, out quote.PublishTimeNs),
-                (5, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Bid),
-                (6, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Ask),
-                (7, WireFixed64) => TryReadDouble(bytes, ref position, out quote.BidSize),
-                (8, WireFixed64) => TryReadDouble(bytes, ref position, out quote.AskSize),
-                (9, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Last),
-                (10, WireFixed64) => TryReadDouble(bytes, ref position, out quote.LastSize),
-                (11, WireVarint) => TryReadVarint(bytes, ref position, out quote.Volume),
-                ( >= 1 and <= 11, _) => false,
+                (Quote.SymbolFieldNumber, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out symbol),
+                (Quote.SeqFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out quote.Seq),
+                (Quote.SourceTimeNsFieldNumber, WireVarint) => TryReadInt64(bytes, ref position, out quote.SourceTimeNs),
+                (Quote.PublishTimeNsFieldNumber, WireVarint) => TryReadInt64(bytes, ref position, out quote.PublishTimeNs),
+                (Quote.BidFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Bid),
+                (Quote.AskFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Ask),
+                (Quote.BidSizeFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.BidSize),
+                (Quote.AskSizeFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.AskSize),
+                (Quote.LastFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Last),
+                (Quote.LastSizeFieldNumber, WireFixed64) => TryReadDouble(bytes, ref position, out quote.LastSize),
+                (Quote.VolumeFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out quote.Volume),
+                ( >= Quote.SymbolFieldNumber and <= Quote.VolumeFieldNumber, _) => false,
                 _ => TrySkip(bytes, ref position, wireType),
             };
             if (!ok)

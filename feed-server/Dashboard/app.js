@@ -66,7 +66,7 @@
   const fmtPrice = (value, scale = value) => (Number.isFinite(value) ? (Math.abs(scale) < 1 ? price4 : price2).format(value) : '–');
   const fmtSize = (value) => (Number.isFinite(value) ? integer.format(value) : '–');
 
-  // Same-host clocks (CONTRACT.md: publish_time_ns is the server's Unix time); timeOrigin + now() keeps sub-ms precision.
+  // Same-host clocks (docs/protocol.md, "Messages": publish_time_ns is the server's Unix time); timeOrigin + now() keeps sub-ms precision.
   const nowMs = () => performance.timeOrigin + performance.now();
 
   // ---- the board's rows ---------------------------------------------------------------------
@@ -309,7 +309,7 @@
 
   function socketUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    // Browsers cannot set headers on a WebSocket: the token travels as ?token= (CONTRACT.md, Tokens).
+    // Browsers cannot set headers on a WebSocket: the token travels as ?token= (docs/protocol.md, "Tokens").
     const query = token ? `?token=${encodeURIComponent(token)}` : '';
     return `${scheme}//${location.host}/ws${query}`;
   }
@@ -404,7 +404,7 @@
       const seq = num(q.seq);
       const previous = lastSeq.get(q.symbol) || 0;
       if (seq <= previous) {
-        continue;              // not newer: already shown (CONTRACT.md: seq strictly increases)
+        continue;              // not newer: already shown (docs/protocol.md, "Guarantees": seq strictly increases)
       }
 
       if (previous > 0 && seq > previous + 1) {

@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using PriceFeed.Protocol;
 using PriceFeed.Server.Ring;
+using static PriceFeed.Protocol.QuoteWireFormat;
 
 namespace PriceFeed.Server.Fanout;
 
 /// <summary>
 /// Writes a quote as protobuf bytes once, so every subscriber's frame is a concatenation of
-/// encodings made before (CONTRACT.md: pricefeed.v1.Quote).
+/// encodings made before (docs/protocol.md, "Messages": pricefeed.v1.Quote).
 /// </summary>
 /// <remarks>
 /// <para>The unit it writes is a <em>batch entry</em>: the bytes of one element of
@@ -28,29 +30,14 @@ internal static class QuoteEncoder
     /// <summary>The largest header of a <c>ServerMessage</c> with a <c>QuoteBatch</c> body: tag and a 5-byte length.</summary>
     public const int MaxMessageHeaderBytes = 6;
 
-    // Protobuf tags: (field number << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited).
-    private const byte TagBatchQuotes = (1 << 3) | 2;
-    private const byte TagSymbol = (1 << 3) | 2;
-    private const byte TagSeq = 2 << 3;
-    private const byte TagSourceTime = 3 << 3;
-    private const byte TagPublishTime = 4 << 3;
-    private const byte TagBid = (5 << 3) | 1;
-    private const byte TagAsk = (6 << 3) | 1;
-    private const byte TagBidSize = (7 << 3) | 1;
-    private const byte TagAskSize = (8 << 3) | 1;
-    private const byte TagLast = (9 << 3) | 1;
-    private const byte TagLastSize = (10 << 3) | 1;
-    private const byte TagVolume = 11 << 3;
-
-    /// <summary><c>QuoteBatch.send_time_ns</c> (field 2), varint.</summary>
-    private const byte TagBatchSendTime = 2 << 3;
+    // The protobuf tags (TagSymbol, TagSeq, ...) are QuoteWireFormat's, shared with the Redis bus reader.
 
     /// <summary>The most bytes <see cref="WriteBatchSendTime"/> writes: the tag and a 10-byte varint.</summary>
     public const int MaxSendTimeBytes = 11;
 
     /// <summary><c>ServerMessage.snapshot</c> (field 3) and <c>ServerMessage.quotes</c> (field 4), length-delimited.</summary>
-    public const byte TagSnapshot = (3 << 3) | 2;
-    public const byte TagQuotes = (4 << 3) | 2;
+    public const byte TagSnapshot = QuoteWireFormat.TagSnapshot;
+    public const byte TagQuotes = QuoteWireFormat.TagQuotes;
 
     /// <summary>Writes one batch entry for <paramref name="quote"/>; returns its length.</summary>
     /// <param name="destination">At least <see cref="MaxEntryBytes"/> long.</param>

@@ -1,6 +1,6 @@
 namespace PriceFeed.Server.Fanout;
 
-/// <summary>Which <c>ServerMessage</c> a frame of quotes is (CONTRACT.md: <c>snapshot</c> = 3, <c>quotes</c> = 4).</summary>
+/// <summary>Which <c>ServerMessage</c> a frame of quotes is (docs/protocol.md, "Messages": <c>snapshot</c> = 3, <c>quotes</c> = 4).</summary>
 internal enum QuoteFrameKind
 {
     /// <summary>Live updates: <c>ServerMessage.quotes</c>.</summary>

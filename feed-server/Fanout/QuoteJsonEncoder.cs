@@ -8,8 +8,8 @@ namespace PriceFeed.Server.Fanout;
 
 /// <summary>
 /// Writes a quote as its proto3 canonical JSON object once, so every <c>pricefeed.v1.json</c>
-/// subscriber's frame is a concatenation of encodings made before (CONTRACT.md: text frames
-/// holding the canonical JSON form of the same messages).
+/// subscriber's frame is a concatenation of encodings made before (docs/protocol.md, "Endpoint and
+/// subprotocols": text frames holding the canonical JSON form of the same messages).
 /// </summary>
 /// <remarks>
 /// <para>The output is what Google.Protobuf's <c>JsonFormatter.Default</c> writes for the same

@@ -10,7 +10,7 @@ namespace PriceFeed.Server.Fanout;
 /// <para>Called on the sessions' event loops, and on the source's thread when a symbol appears
 /// (for <c>*</c> subscribers, before the symbol's first quote enters the ring). All changes go
 /// through the registry's lock; the fan-out thread never takes it.</para>
-/// <para>Rules (CONTRACT.md): exact symbols or <c>*</c>; a symbol outside the session's
+/// <para>Rules (docs/protocol.md, "Subscriptions"): exact symbols or <c>*</c>; a symbol outside the session's
 /// <see cref="ClientSession.Entitlements"/> is rejected <c>not_entitled</c> (checked first, so a
 /// client learns nothing of symbols it is not licensed for); an unknown symbol is rejected
 /// <c>unknown_symbol</c>; past <c>max-symbols-per-client</c> named symbols, <c>limit</c>;

@@ -270,7 +270,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             Metrics.LimitsExceeded.WithLabels(MetricLabels.SymbolsPerClient).Inc(overLimit);
         }
 
-        // CONTRACT.md: subscribe_result, then the snapshot of the accepted symbols, then live quotes.
+        // docs/protocol.md, "The conversation": subscribe_result, then the snapshot of the accepted symbols, then live quotes.
         session.Send(new ServerMessage { SubscribeResult = result });
         if (!request.SkipSnapshot)
         {

@@ -8,7 +8,8 @@ namespace PriceFeed.Server.Hosting;
 /// <remarks>
 /// Each default is written here once, with its reason where the value is a choice; the command line, the
 /// environment and a <c>--config</c> file set the rest (<see cref="Load"/>, which validates everything and names
-/// the option at fault). Options are documented in README.md ("Options and limits").
+/// the option at fault). Names, defaults and meanings follow docs/protocol.md ("Command line of the server");
+/// options that page does not list are ours and documented in README.md ("Options and limits").
 /// </remarks>
 internal sealed partial record FeedServerOptions
 {

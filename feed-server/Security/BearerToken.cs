@@ -2,7 +2,7 @@ using PriceFeed.Server.Codecs.Http;
 
 namespace PriceFeed.Server.Security;
 
-/// <summary>Finds the token of an upgrade request: <c>Authorization: Bearer</c>, else <c>?token=</c> (CONTRACT.md, "Tokens").</summary>
+/// <summary>Finds the token of an upgrade request: <c>Authorization: Bearer</c>, else <c>?token=</c> (docs/protocol.md, "Tokens").</summary>
 /// <remarks>The query form exists because browsers cannot set headers on a WebSocket; a query string ends up in
 /// proxy and access logs, so clients that can send the header should. Neither form is ever logged here.</remarks>
 internal static class BearerToken

@@ -2,7 +2,7 @@ namespace PriceFeed.Server.Security;
 
 /// <summary>The symbols a client's licence covers: exact symbols and prefixes, from the token's <c>symbols</c> claim.</summary>
 /// <remarks>
-/// CONTRACT.md ("Tokens"): each entry is an exact symbol or a prefix ending in <c>*</c>; without the
+/// docs/protocol.md ("Tokens"): each entry is an exact symbol or a prefix ending in <c>*</c>; without the
 /// claim the user is entitled to every symbol (<see cref="All"/>). <c>*</c> alone is the empty prefix,
 /// so it too means every symbol. Matching is ordinal: symbols are case-sensitive everywhere else.
 /// Immutable, so one instance is shared by any thread.

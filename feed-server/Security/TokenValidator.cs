@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace PriceFeed.Server.Security;
 
-/// <summary>Checks the JWTs clients present with <c>--auth-secret</c> (CONTRACT.md, "Tokens") and reads who they name.</summary>
+/// <summary>Checks the JWTs clients present with <c>--auth-secret</c> (docs/protocol.md, "Tokens") and reads who they name.</summary>
 /// <remarks>
 /// <para>Rules: HS256 with the server's secret and nothing else (<c>alg: none</c>, HS512 with the same key,
 /// RS256 and friends are refused: pinning the algorithm is what stops algorithm-confusion attacks);
@@ -20,7 +20,7 @@ internal sealed class TokenValidator
     /// <summary>RFC 7518 3.2: an HS256 key MUST be at least as long as the hash output, 256 bits.</summary>
     public const int MinSecretBytes = 32;
 
-    /// <summary>The claim listing the symbols a user is entitled to (CONTRACT.md).</summary>
+    /// <summary>The claim listing the symbols a user is entitled to (docs/protocol.md, "Tokens").</summary>
     public const string SymbolsClaim = "symbols";
 
     private readonly JsonWebTokenHandler _handler = new();

@@ -9,7 +9,7 @@ namespace PriceFeed.Server.Session;
 
 /// <summary>
 /// The subprotocol a session speaks: how a <c>ServerMessage</c> becomes a frame and a frame
-/// becomes a <c>ClientMessage</c> (CONTRACT.md: one WebSocket message carries exactly one message).
+/// becomes a <c>ClientMessage</c> (docs/protocol.md, "Endpoint and subprotocols": one WebSocket message carries exactly one message).
 /// </summary>
 /// <remarks>
 /// <c>pricefeed.v1.proto</c>: binary frames with protobuf bytes. <c>pricefeed.v1.json</c>: text
@@ -21,7 +21,7 @@ internal sealed class ClientProtocol
     public static readonly ClientProtocol Proto = new(WebSocketSubprotocols.ProtoV1, WebSocketOpcode.Binary);
     public static readonly ClientProtocol Json = new(WebSocketSubprotocols.JsonV1, WebSocketOpcode.Text);
 
-    // Ignoring unknown fields keeps old servers working with newer clients (CONTRACT.md: fields are only ever added).
+    // Ignoring unknown fields keeps old servers working with newer clients (docs/protocol.md, "Changes to the protocol": fields are only ever added).
     private static readonly JsonParser s_jsonParser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
     private ClientProtocol(string name, WebSocketOpcode opcode)

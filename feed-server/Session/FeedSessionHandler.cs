@@ -14,7 +14,7 @@ namespace PriceFeed.Server.Session;
 /// <remarks>
 /// The last handler of an upgraded pipeline; runs on the channel's event loop only. A message of
 /// the wrong frame type closes with 1003, an unparsable or unknown one gets an <c>error</c> and
-/// closes with 1007 (CONTRACT.md, close codes). With tokens, the session ends with 1008 when its
+/// closes with 1007 (docs/protocol.md, "Close codes"). With tokens, the session ends with 1008 when its
 /// token expires (<see cref="ClientIdentity.ValidUntil"/>), by one timer per session.
 /// </remarks>
 internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocketFrame>
@@ -98,7 +98,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         _host.Metrics.FramesIn.Inc();
         if (frame.Opcode != _protocol.Opcode)
         {
-            // CONTRACT.md: 1003 for the wrong frame type for the subprotocol.
+            // docs/protocol.md, "Close codes": 1003 for the wrong frame type for the subprotocol.
             Close(WebSocketCloseStatus.UnsupportedData, $"{_protocol.Name} takes {_protocol.Opcode.ToString().ToLowerInvariant()} frames");
             return;
         }
@@ -153,7 +153,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
             return;
         }
 
-        // CONTRACT.md: a token that expires during the connection closes it with 1008.
+        // docs/protocol.md, "Tokens": a token that expires during the connection closes it with 1008.
         _host.Metrics.AccessDenied.WithLabels(MetricLabels.TokenExpiredInSession).Inc();
         Close(WebSocketCloseStatus.PolicyViolation, "token expired");
     }

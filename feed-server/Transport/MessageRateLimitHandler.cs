@@ -11,8 +11,8 @@ namespace PriceFeed.Server.Transport;
 /// <para>Sits between <see cref="WebSocketFrameDecoder"/> and <see cref="WebSocketProtocolHandler"/>, so every
 /// frame a client can make the server work for counts: subscribe, unsubscribe and ping messages, and WebSocket
 /// Ping and Pong frames (a Ping costs us a Pong). A Close does not count: it must always get through.</para>
-/// <para>Past the limit the frame is dropped, the close handshake starts with 1008 (CONTRACT.md: "policy (auth,
-/// rate limit)"), and every later frame is dropped until the connection is gone. Runs on the channel's event
+/// <para>Past the limit the frame is dropped, the close handshake starts with 1008 (docs/protocol.md, "Close codes":
+/// policy), and every later frame is dropped until the connection is gone. Runs on the channel's event
 /// loop; one instance per channel.</para>
 /// </remarks>
 internal sealed class MessageRateLimitHandler : ChannelHandlerAdapter

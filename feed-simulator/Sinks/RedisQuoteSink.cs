@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Google.Protobuf;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Simulation;
@@ -27,8 +26,14 @@ namespace PriceFeed.Simulator.Sinks;
 /// <para>Memory is bounded: <see cref="QueueCapacity"/> batches, <see cref="MaxInFlight"/> unanswered
 /// messages, one latest quote per symbol. The client is told to fail fast while disconnected rather
 /// than keep commands in its own backlog.</para>
+/// <para>One type in partial files by concern: this one holds the state (each field with the thread that owns
+/// it), the counters and disposal; <c>RedisQuoteSink.Connection.cs</c> the connection, session start and
+/// reconnects; <c>RedisQuoteSink.Batching.cs</c> the simulator thread's side (batches, sealing, the queue);
+/// <c>RedisQuoteSink.Writer.cs</c> the writer thread, pipelined sends and their replies;
+/// <c>RedisQuoteSink.Encoding.cs</c> a batch as one <c>QuoteBatch</c> and its hash entries;
+/// <c>RedisQuoteSink.Resync.cs</c> sending the whole latest-per-symbol table again.</para>
 /// </remarks>
-internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
+internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
 {
     /// <summary>512 quotes: about 50 KB per message (under the 85 KB large-object threshold), 2.5 ms at 200,000 quotes/s.</summary>
     public const int MaxQuotesPerMessage = 512;
@@ -41,15 +46,6 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
 
     /// <summary>Messages sent and not answered yet; past it Redis is not keeping up and messages are dropped.</summary>
     public const int MaxInFlight = 128;
-
-    /// <summary>Bounds the wait for Redis at start-up; the client keeps reconnecting in the background after it.</summary>
-    private const int ConnectTimeoutMs = 5_000;
-
-    /// <summary>At the end of a run with a resync pending, how long to wait for Redis to come back.</summary>
-    private const int EndResyncWaitMs = 10_000;
-
-    // Quote bytes: tag and 2-byte length, symbol (2 + 32), four varints (4 x 11), six doubles (6 x 9).
-    private const int MaxEntryBytes = 3 + 2 + 32 + (4 * 11) + (6 * 9);
 
     private static readonly long s_flushIntervalTicks = Stopwatch.Frequency * FlushIntervalMs / 1000;
     private static readonly RedisChannel s_channel = RedisChannel.Literal(RedisBus.QuotesChannel);
@@ -118,103 +114,6 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
     /// <summary>Times the whole latest-per-symbol table was sent again (into the hash and on the channel).</summary>
     public long Resyncs => Interlocked.Read(ref _resyncs);
 
-    /// <summary>Connects to <paramref name="endpoint"/> (HOST:PORT) and starts a session: the bus keys are cleared
-    /// and the symbol set written. Waits at most the connect timeout; if Redis is not there yet, the session
-    /// starts anyway and the first resync after it comes writes the symbols and the cache.</summary>
-    public static async Task<RedisQuoteSink> StartAsync(string endpoint, IReadOnlyList<string> symbols, TextWriter log)
-    {
-        var configuration = ConfigurationOptions.Parse(endpoint);
-        configuration.AbortOnConnectFail = false;
-        configuration.ConnectTimeout = ConnectTimeoutMs;
-        // Commands issued while disconnected fail at once instead of waiting in the client's unbounded backlog.
-        configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        // Retry every second: a bus restarted on its host is back within seconds, and every second down is a resync's worth of drops.
-        configuration.ReconnectRetryPolicy = new LinearRetry(1_000);
-        configuration.ClientName = "pricefeed-publisher";
-        var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        var sink = new RedisQuoteSink(redis, symbols, log);
-        log.WriteLine($"redis: publishing on {RedisBus.QuotesChannel}, latest quotes in {RedisBus.LastKey}, at {endpoint}");
-        if (redis.IsConnected)
-        {
-            try
-            {
-                // A new session: seq starts again at 1, so the previous session's latest quotes must not linger.
-                await sink._database.KeyDeleteAsync([RedisBus.LastKey, RedisBus.SymbolsKey]).ConfigureAwait(false);
-                await sink._database.SetAddAsync(RedisBus.SymbolsKey, sink._symbolValues).ConfigureAwait(false);
-                // Nothing to resync yet: a resync now would only send the first quotes ahead of their own batch.
-                sink._resyncNeeded = false;
-            }
-            catch (RedisException ex)
-            {
-                log.WriteLine($"redis: could not start the session cleanly ({ex.Message}); the first resync writes the keys");
-            }
-        }
-        else
-        {
-            Interlocked.Exchange(ref sink._connectedState, 0);
-            log.WriteLine($"redis: {endpoint} not reachable yet; publishing starts when it is");
-        }
-
-        sink._writer.Start();
-        return sink;
-    }
-
-    /// <inheritdoc />
-    /// <remarks>Simulator thread. Takes the lock the writer takes once a flush interval; never waits for the network.</remarks>
-    public void Publish(ReadOnlySpan<SimulatedQuote> batch)
-    {
-        lock (_lock)
-        {
-            foreach (ref readonly var quote in batch)
-            {
-                _latest[quote.Instrument] = quote;
-                if (_open.Count == 0)
-                {
-                    _open.OpenedAt = Stopwatch.GetTimestamp();
-                }
-
-                _open.Quotes[_open.Count++] = quote;
-                if (_open.Count == MaxQuotesPerMessage)
-                {
-                    SealLocked();
-                }
-            }
-
-            if (_open.Count > 0 && Stopwatch.GetTimestamp() - _open.OpenedAt >= s_flushIntervalTicks)
-            {
-                SealLocked();
-            }
-        }
-    }
-
-    /// <summary>After the last <see cref="Publish"/>: sends what is left, resyncs the hash if anything was dropped,
-    /// and waits (at most <paramref name="timeout"/>) for Redis to answer everything.</summary>
-    public async Task CompleteAsync(TimeSpan timeout)
-    {
-        lock (_lock)
-        {
-            if (_open.Count > 0)
-            {
-                SealLocked();
-            }
-
-            _closed = true;
-            _queue.CompleteAdding();
-        }
-
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (_writer.IsAlive || Volatile.Read(ref _inFlight) > 0)
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                _log.WriteLine($"redis: {Volatile.Read(ref _inFlight)} messages still unanswered after {timeout.TotalSeconds:0} s; giving up on them");
-                return;
-            }
-
-            await Task.Delay(5).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>One line for the command line's summary.</summary>
     public string Summary() => string.Create(
         CultureInfo.InvariantCulture,
@@ -241,290 +140,9 @@ internal sealed class RedisQuoteSink : IQuoteSink, IDisposable
         }
     }
 
-    private void SealLocked()
-    {
-        var sealedBatch = _open;
-        sealedBatch.Number = ++_sealedBatches;
-        if (_closed || !_queue.TryAdd(sealedBatch))
-        {
-            // The writer is behind: this batch's message goes, its quotes stay in _latest for the next resync.
-            CountDropped(sealedBatch.Count);
-            sealedBatch.Count = 0;
-            return;
-        }
-
-        _open = _free.TryDequeue(out var recycled) ? recycled : new Batch();
-    }
-
-    private void SealIfDue()
-    {
-        lock (_lock)
-        {
-            if (!_closed && _open.Count > 0 && Stopwatch.GetTimestamp() - _open.OpenedAt >= s_flushIntervalTicks)
-            {
-                SealLocked();
-            }
-        }
-    }
-
-    private void RunWriter()
-    {
-        while (true)
-        {
-            if (_queue.TryTake(out var batch, FlushIntervalMs))
-            {
-                Write(batch);
-            }
-            else if (_queue.IsCompleted)
-            {
-                break;
-            }
-
-            SealIfDue();
-        }
-
-        // Whatever was dropped near the end must still reach the hash and the nodes: wait a little for Redis.
-        var deadline = Environment.TickCount64 + EndResyncWaitMs;
-        while (_resyncNeeded && !CanSend() && Environment.TickCount64 < deadline)
-        {
-            Thread.Sleep(50);
-        }
-
-        if (_resyncNeeded && CanSend())
-        {
-            Resync();
-        }
-    }
-
-    private void Write(Batch batch)
-    {
-        if (_resyncNeeded && CanSend())
-        {
-            Resync();
-        }
-
-        if (!CanSend())
-        {
-            CountDropped(batch.Count);
-            _resyncNeeded = true;
-            Recycle(batch);
-            return;
-        }
-
-        var quoteCount = batch.Count;
-        // Batches the last resync already covered must not write older quotes over the ones it wrote.
-        var (message, hash) = Encode(batch, writeHash: batch.Number > _coveredThroughBatch);
-        Recycle(batch);
-        Send(quoteCount, () =>
-        (
-            // Queued on one connection in this order: the hash is written before the message is published.
-            hash.Length > 0 ? _database.HashSetAsync(RedisBus.LastKey, hash) : Task.CompletedTask,
-            _database.PublishAsync(s_channel, message)
-        ));
-    }
-
-    /// <summary>Encodes <paramref name="batch"/> as one <c>QuoteBatch</c> and the hash entries of its latest quote per symbol.</summary>
-    /// <remarks>The hash values are slices of the message: each entry of a <c>QuoteBatch</c> is a tag, a length and the
-    /// <c>Quote</c>'s bytes, and those bytes are what the hash stores. One array per message; none is reused, because
-    /// the client may still hold a command's bytes after its task has failed.</remarks>
-    private (ReadOnlyMemory<byte> Message, HashEntry[] Hash) Encode(Batch batch, bool writeHash)
-    {
-        var output = new CodedOutputStream(_scratch);
-        var touched = 0;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            ref readonly var quote = ref batch.Quotes[i];
-            output.WriteTag(QuoteBatch.QuotesFieldNumber, WireFormat.WireType.LengthDelimited);
-            Fill(_quote, quote);
-            output.WriteLength(_quote.CalculateSize());
-            var start = (int)output.Position;
-            _quote.WriteTo(output);
-            var slot = _entryOfSymbol[quote.Instrument];
-            if (slot < 0)
-            {
-                slot = touched++;
-                _touched[slot] = quote.Instrument;
-                _entryOfSymbol[quote.Instrument] = slot;
-            }
-
-            _entries[slot] = (start, (int)output.Position - start);
-        }
-
-        var message = _scratch.AsSpan(0, (int)output.Position).ToArray();
-        var hash = writeHash ? new HashEntry[touched] : [];
-        for (var i = 0; i < touched; i++)
-        {
-            var instrument = _touched[i];
-            if (writeHash)
-            {
-                var (start, length) = _entries[i];
-                hash[i] = new HashEntry(_symbolValues[instrument], message.AsMemory(start, length));
-            }
-
-            _entryOfSymbol[instrument] = -1;
-        }
-
-        return (message, hash);
-    }
-
-    /// <summary>Sends the whole latest-per-symbol table: the symbol set, then every symbol's latest quote into the
-    /// hash and on the channel, as ordinary batches.</summary>
-    /// <remarks>Publishing the table too, not only writing the hash, lets nodes heal a loss that no later quote would
-    /// reveal (the last quote of a symbol lost, then the source quiet): they drop what they already have as stale.</remarks>
-    private void Resync()
-    {
-        _resyncNeeded = false;
-        long coveredThrough;
-        lock (_lock)
-        {
-            if (_resyncCopy.Length != _latest.Length)
-            {
-                _resyncCopy = new SimulatedQuote[_latest.Length];
-            }
-
-            _latest.CopyTo(_resyncCopy, 0);
-            coveredThrough = _sealedBatches;
-        }
-
-        Interlocked.Increment(ref _resyncs);
-        Send(quotes: 0, () => (_database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues), Task.CompletedTask));
-        var chunk = new Batch();
-        foreach (ref readonly var quote in _resyncCopy.AsSpan())
-        {
-            if (quote.Seq != 0)
-            {
-                chunk.Quotes[chunk.Count++] = quote;
-            }
-
-            if (chunk.Count == MaxQuotesPerMessage)
-            {
-                SendResyncChunk(chunk);
-            }
-        }
-
-        SendResyncChunk(chunk);
-        _coveredThroughBatch = coveredThrough;
-    }
-
-    private void SendResyncChunk(Batch chunk)
-    {
-        if (chunk.Count == 0)
-        {
-            return;
-        }
-
-        var (message, hash) = Encode(chunk, writeHash: true);
-        chunk.Count = 0;
-        Send(quotes: 0, () => (_database.HashSetAsync(RedisBus.LastKey, hash), _database.PublishAsync(s_channel, message)));
-    }
-
-    /// <summary>Issues two commands without waiting; their replies are awaited off this thread.</summary>
-    /// <param name="quotes">Simulator quotes in the message, counted as published once Redis answers; 0 for a resync.</param>
-    private void Send(int quotes, Func<(Task First, Task Last)> issue)
-    {
-        Task first, last;
-        try
-        {
-            (first, last) = issue();
-        }
-        catch (RedisException)
-        {
-            // Disconnected between the check and the send: the client fails fast rather than queue.
-            OnSendFailed(quotes);
-            return;
-        }
-
-        Interlocked.Increment(ref _inFlight);
-        _ = AwaitRepliesAsync(first, last, quotes);
-    }
-
-    private async Task AwaitRepliesAsync(Task first, Task last, int quotes)
-    {
-        try
-        {
-            await first.ConfigureAwait(false);
-            await last.ConfigureAwait(false);
-            if (quotes > 0)
-            {
-                Interlocked.Increment(ref _messagesPublished);
-                Interlocked.Add(ref _quotesPublished, quotes);
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            OnSendFailed(quotes);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
-    private void OnSendFailed(int quotes)
-    {
-        // The message may or may not have gone out, and the hash may have missed it: rewrite the hash when Redis is back.
-        if (quotes > 0)
-        {
-            CountDropped(quotes);
-        }
-
-        _resyncNeeded = true;
-    }
-
-    private bool CanSend() => _redis.IsConnected && Volatile.Read(ref _inFlight) < MaxInFlight;
-
     private void CountDropped(int quotes)
     {
         Interlocked.Increment(ref _batchesDropped);
         Interlocked.Add(ref _quotesDropped, quotes);
-    }
-
-    private void Recycle(Batch batch)
-    {
-        batch.Count = 0;
-        _free.Enqueue(batch);
-    }
-
-    private void Fill(Quote target, in SimulatedQuote quote)
-    {
-        target.Symbol = _symbols[quote.Instrument];
-        target.Seq = quote.Seq;
-        target.SourceTimeNs = quote.SourceTimeNs;
-        target.PublishTimeNs = 0; // each node stamps the time it takes the quote into its ring
-        target.Bid = quote.Bid;
-        target.Ask = quote.Ask;
-        target.BidSize = quote.BidSize;
-        target.AskSize = quote.AskSize;
-        target.Last = quote.Last;
-        target.LastSize = quote.LastSize;
-        target.Volume = quote.Volume;
-    }
-
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
-    {
-        _resyncNeeded = true;
-        if (Interlocked.Exchange(ref _connectedState, 0) == 1)
-        {
-            _log.WriteLine($"redis: connection to {e.EndPoint} lost ({e.FailureType}); dropping messages, keeping the latest quote of each symbol");
-        }
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-    {
-        // A Redis that restarted has an empty hash: write the whole cache again.
-        _resyncNeeded = true;
-        if (_redis.IsConnected && Interlocked.Exchange(ref _connectedState, 1) == 0)
-        {
-            _log.WriteLine($"redis: connected to {e.EndPoint}; rewriting the last-value cache");
-        }
-    }
-
-    /// <summary>Quotes sealed together into one message; recycled once encoded.</summary>
-    private sealed class Batch
-    {
-        public readonly SimulatedQuote[] Quotes = new SimulatedQuote[MaxQuotesPerMessage];
-        public int Count;
-        public long OpenedAt;
-        public long Number;
     }
 }

@@ -21,7 +21,7 @@ internal sealed class FeedClient : IDisposable
 {
     public const string Subprotocol = "pricefeed.v1.proto";
 
-    // ServerMessage field numbers (CONTRACT.md).
+    // ServerMessage field numbers (docs/protocol.md, "Messages").
     private const int FieldHello = 1;
     private const int FieldSubscribeResult = 2;
     private const int FieldSnapshot = 3;
@@ -295,7 +295,7 @@ internal sealed class FeedClient : IDisposable
         }
         else if (quote.Seq <= _lastSeq[symbol])
         {
-            // CONTRACT.md: per symbol, seq strictly increases, snapshot included.
+            // docs/protocol.md, "Guarantees": per symbol, seq strictly increases, snapshot included.
             _seqViolations++;
         }
         else

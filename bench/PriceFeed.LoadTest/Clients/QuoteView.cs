@@ -3,7 +3,7 @@ namespace PriceFeed.LoadTest.Clients;
 /// <summary>The fields of a <c>pricefeed.v1.Quote</c> the load tool checks, read in place from a received message.</summary>
 internal readonly ref struct QuoteView
 {
-    // pricefeed.v1.Quote field numbers (CONTRACT.md).
+    // pricefeed.v1.Quote field numbers (docs/protocol.md, "Messages").
     private const int FieldSymbol = 1;
     private const int FieldSeq = 2;
     private const int FieldSourceTime = 3;

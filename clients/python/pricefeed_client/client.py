@@ -50,7 +50,7 @@ JSON = "pricefeed.v1.json"
 # in that time, while a dead one is replaced within three intervals.
 DEAD_AFTER_HEARTBEATS = 2.5
 
-# CONTRACT.md close codes after which a new connection would be refused the same way: protocol
+# Close codes (docs/protocol.md, "Close codes") after which a new connection would be refused the same way: protocol
 # error, wrong frame type, invalid payload, policy (e.g. an expired token), message too big.
 _FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009})
 
@@ -331,7 +331,7 @@ class PriceFeedClient:
             raise PriceFeedError(f"cannot connect to {self._url}: {error}") from error
 
         try:
-            # CONTRACT.md: the server sends hello first.
+            # docs/protocol.md, "The conversation": the server sends hello first.
             first = await asyncio.wait_for(ws.recv(), timeout=self._connect_timeout)
             message = self._decode(first)
             if message.WhichOneof("body") != "hello":

@@ -192,7 +192,7 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 
         if (OverLimit)
         {
-            // CONTRACT.md: 1013 "server full" once upgraded.
+            // docs/protocol.md, "Close codes": 1013 "server full" once upgraded.
             _server.Metrics.ConnectionsRefused.Inc();
             _server.Metrics.Closes.WithLabels("1013").Inc();
             RemoveHttpHandlers(pipeline);

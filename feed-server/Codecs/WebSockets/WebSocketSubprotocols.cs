@@ -1,6 +1,6 @@
 namespace PriceFeed.Server.Codecs.WebSockets;
 
-/// <summary>The subprotocols of the PriceFeed contract (CONTRACT.md, "WebSocket endpoint").</summary>
+/// <summary>The subprotocols of the PriceFeed contract (docs/protocol.md, "Endpoint and subprotocols").</summary>
 internal static class WebSocketSubprotocols
 {
     /// <summary>Binary frames holding protobuf messages; the default when the client offers none.</summary>

@@ -76,7 +76,7 @@ public sealed class QuoteWireReaderTests
     [Fact]
     public void SkipsFieldsItDoesNotKnow()
     {
-        // A later publisher may add fields (CONTRACT.md: new fields with new numbers); older nodes must read on.
+        // A later publisher may add fields (docs/protocol.md, "Changes to the protocol": new fields with new numbers); older nodes must read on.
         using var stream = new MemoryStream();
         var output = new CodedOutputStream(stream);
         output.WriteTag(99, WireFormat.WireType.Varint);

@@ -9,7 +9,7 @@ internal sealed partial class FanoutModel
     /// <summary>The model of a subscription to one symbol, from the subscribe that made it to the unsubscribe that ends it.</summary>
     /// <remarks>
     /// Seq strictly increases within a subscription and never goes back across them; a new subscription's
-    /// snapshot may repeat the seq the client held before its unsubscribe, since CONTRACT.md owes each
+    /// snapshot may repeat the seq the client held before its unsubscribe, since docs/protocol.md ("Guarantees") owes each
     /// subscribe a snapshot of the latest quote.
     /// </remarks>
     private sealed class Held

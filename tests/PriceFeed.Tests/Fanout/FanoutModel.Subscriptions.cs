@@ -21,7 +21,7 @@ internal sealed partial class FanoutModel
         var snapshot = new HashSet<int>();
         foreach (var name in distinct)
         {
-            // The service's rules (SubscriptionService, CONTRACT.md): unknown_symbol, then the limit on named symbols.
+            // The service's rules (SubscriptionService; docs/protocol.md, "Subscriptions"): unknown_symbol, then the limit on named symbols.
             var known = _harness.Symbols.TryGetId(name, out var symbolId);
             var held = known ? client.Held.GetValueOrDefault(symbolId) : null;
             var named = client.Held.Values.Count(h => h.Named);

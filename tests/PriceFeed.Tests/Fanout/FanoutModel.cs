@@ -8,7 +8,7 @@ namespace PriceFeed.Tests.Fanout;
 
 /// <summary>
 /// Drives the real fan-out core (<see cref="FanoutHarness"/>) through one <see cref="FanoutModelCase"/> and
-/// checks everything the clients read against a small reference model of CONTRACT.md's guarantees.
+/// checks everything the clients read against a small reference model of the guarantees in docs/protocol.md.
 /// </summary>
 /// <remarks>
 /// <para>The model knows, per client, which symbols it holds and how (named or through <c>*</c>, throttle, from

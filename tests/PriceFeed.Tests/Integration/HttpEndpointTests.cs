@@ -222,7 +222,7 @@ public sealed class HttpEndpointTests
         await using var third = await FeedClient.ConnectAsync(server.WsUri);
         var (status, before) = await third.ReceiveCloseAsync();
 
-        // CONTRACT.md: 1013 server full (not named in System.Net.WebSockets.WebSocketCloseStatus).
+        // docs/protocol.md, "Close codes": 1013 server full (not named in System.Net.WebSockets.WebSocketCloseStatus).
         Assert.Equal((WebSocketCloseStatus)1013, status);
         Assert.Empty(before);
     }

@@ -4,7 +4,7 @@ using PriceFeed.Protocol.V1;
 namespace PriceFeed.Tests.Protocol;
 
 /// <summary>
-/// Pins the generated descriptors to the public contract (CONTRACT.md, "Wire protocol"):
+/// Pins the generated descriptors to the public contract (docs/protocol.md, "Messages"):
 /// clients outside this repository decode these numbers and types, so an edit to
 /// pricefeed.v1.proto that changes one must fail here.
 /// </summary>

@@ -2,7 +2,7 @@ using PriceFeed.Protocol.V1;
 
 namespace PriceFeed.Tests.Testing;
 
-/// <summary>What one client received, checked as it arrives: per symbol, seq strictly increases (CONTRACT.md guarantee).</summary>
+/// <summary>What one client received, checked as it arrives: per symbol, seq strictly increases (docs/protocol.md, "Guarantees").</summary>
 /// <remarks>Thread-safe: a reader task records while the test polls.</remarks>
 internal sealed class QuoteTracker
 {

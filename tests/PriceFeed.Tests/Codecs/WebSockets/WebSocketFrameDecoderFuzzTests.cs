@@ -21,7 +21,7 @@ public sealed class WebSocketFrameDecoderFuzzTests
     /// <summary>A frame header (2 + 8 length + 4 mask) and a control payload on top of the message limit.</summary>
     private const int BufferBound = MaxMessageBytes + 14 + WebSocketFrameDecoder.MaxControlPayloadLength;
 
-    /// <summary>The close codes the decoder fails a connection with (CONTRACT.md close codes).</summary>
+    /// <summary>The close codes the decoder fails a connection with (docs/protocol.md, "Close codes").</summary>
     private static readonly ushort[] s_failureCodes =
         [WebSocketCloseStatus.ProtocolError, WebSocketCloseStatus.InvalidPayloadData, WebSocketCloseStatus.MessageTooBig];
 

@@ -1,0 +1,74 @@
+using PriceFeed.Protocol;
+using StackExchange.Redis;
+
+namespace PriceFeed.Simulator.Sinks;
+
+// The connection: connecting with a bounded wait, starting a session (clearing the bus keys), failing fast while
+// disconnected, and asking for a resync after anything that may have lost messages or the hash.
+internal sealed partial class RedisQuoteSink
+{
+    /// <summary>Bounds the wait for Redis at start-up; the client keeps reconnecting in the background after it.</summary>
+    private const int ConnectTimeoutMs = 5_000;
+
+    /// <summary>Connects to <paramref name="endpoint"/> (HOST:PORT) and starts a session: the bus keys are cleared
+    /// and the symbol set written. Waits at most the connect timeout; if Redis is not there yet, the session
+    /// starts anyway and the first resync after it comes writes the symbols and the cache.</summary>
+    public static async Task<RedisQuoteSink> StartAsync(string endpoint, IReadOnlyList<string> symbols, TextWriter log)
+    {
+        var configuration = ConfigurationOptions.Parse(endpoint);
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = ConnectTimeoutMs;
+        // Commands issued while disconnected fail at once instead of waiting in the client's unbounded backlog.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        // Retry every second: a bus restarted on its host is back within seconds, and every second down is a resync's worth of drops.
+        configuration.ReconnectRetryPolicy = new LinearRetry(1_000);
+        configuration.ClientName = "pricefeed-publisher";
+        var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        var sink = new RedisQuoteSink(redis, symbols, log);
+        log.WriteLine($"redis: publishing on {RedisBus.QuotesChannel}, latest quotes in {RedisBus.LastKey}, at {endpoint}");
+        if (redis.IsConnected)
+        {
+            try
+            {
+                // A new session: seq starts again at 1, so the previous session's latest quotes must not linger.
+                await sink._database.KeyDeleteAsync([RedisBus.LastKey, RedisBus.SymbolsKey]).ConfigureAwait(false);
+                await sink._database.SetAddAsync(RedisBus.SymbolsKey, sink._symbolValues).ConfigureAwait(false);
+                // Nothing to resync yet: a resync now would only send the first quotes ahead of their own batch.
+                sink._resyncNeeded = false;
+            }
+            catch (RedisException ex)
+            {
+                log.WriteLine($"redis: could not start the session cleanly ({ex.Message}); the first resync writes the keys");
+            }
+        }
+        else
+        {
+            Interlocked.Exchange(ref sink._connectedState, 0);
+            log.WriteLine($"redis: {endpoint} not reachable yet; publishing starts when it is");
+        }
+
+        sink._writer.Start();
+        return sink;
+    }
+
+    private bool CanSend() => _redis.IsConnected && Volatile.Read(ref _inFlight) < MaxInFlight;
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        _resyncNeeded = true;
+        if (Interlocked.Exchange(ref _connectedState, 0) == 1)
+        {
+            _log.WriteLine($"redis: connection to {e.EndPoint} lost ({e.FailureType}); dropping messages, keeping the latest quote of each symbol");
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // A Redis that restarted has an empty hash: write the whole cache again.
+        _resyncNeeded = true;
+        if (_redis.IsConnected && Interlocked.Exchange(ref _connectedState, 1) == 0)
+        {
+            _log.WriteLine($"redis: connected to {e.EndPoint}; rewriting the last-value cache");
+        }
+    }
+}
