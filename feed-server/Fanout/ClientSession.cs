@@ -4,9 +4,9 @@ using DotNetty.Buffers;
 using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Security;
-using PriceFeed.Server.Transport;
-using PriceFeed.Simulation;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 
@@ -469,7 +469,7 @@ internal sealed class ClientSession : IRunnable
     private void Emit(IByteBuffer frame, QuoteFrameKind kind, bool flush)
     {
         // Stamped once per message, as it is built: the client can tell the server's queueing from the network.
-        var message = _format.Seal(frame, kind, UnixTime.NowNs());
+        var message = _format.Seal(frame, kind, UnixClock.NowNs());
         _frames++;
         _fanout.Metrics.FramesOut.Inc();
         if (flush)
@@ -528,7 +528,7 @@ internal sealed class ClientSession : IRunnable
             // CONTRACT.md: a client over its bound for longer than the grace is closed with 4001.
             _fanout.Metrics.SlowConsumerCloses.Inc();
             _fanout.Metrics.Closes.WithLabels("4001").Inc();
-            WebSocketProtocolHandler.InitiateClose(_context.Channel, WebSocketCloseStatus.SlowConsumer, "slow consumer");
+            WebSocketProtocolHandler.InitiateClose(_context.Channel, FeedCloseStatus.SlowConsumer, "slow consumer");
             Close();
             return;
         }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Simulation;
 
@@ -58,7 +59,7 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
     /// <inheritdoc />
     public void Publish(ReadOnlySpan<SimulatedQuote> batch)
     {
-        var publishTimeNs = UnixTime.NowNs();
+        var publishTimeNs = UnixClock.NowNs();
         var remaining = batch;
         while (!remaining.IsEmpty)
         {

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Bus;
+using PriceFeed.Server.Sources.Redis;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Bus;
 
@@ -22,9 +23,9 @@ public sealed class QuoteWireReaderTests
         Volume = 123_456_789,
     };
 
-    private static List<(string Symbol, Server.Ring.QuoteEvent Quote)> ReadAll(byte[] batch)
+    private static List<(string Symbol, Server.Quotes.QuoteEvent Quote)> ReadAll(byte[] batch)
     {
-        var read = new List<(string, Server.Ring.QuoteEvent)>();
+        var read = new List<(string, Server.Quotes.QuoteEvent)>();
         var position = 0;
         while (true)
         {
@@ -128,7 +129,7 @@ public sealed class QuoteWireReaderTests
         }
 
         var bytes = batch.ToByteArray();
-        var cache = new SymbolCache(new Server.Sources.SymbolTable(64));
+        var cache = new SymbolCache(new Server.Quotes.SymbolTable(64));
         var checksum = DecodeAll(bytes, cache); // first sight of each symbol: interned, strings made
 
         var before = GC.GetAllocatedBytesForCurrentThread();

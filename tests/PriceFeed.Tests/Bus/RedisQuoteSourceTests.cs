@@ -1,7 +1,8 @@
 using Google.Protobuf;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Bus;
+using PriceFeed.Server.Sources;
+using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Tests.Integration;
 using StackExchange.Redis;
 

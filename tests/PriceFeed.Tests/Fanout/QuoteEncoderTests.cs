@@ -2,7 +2,9 @@ using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Fanout;
 

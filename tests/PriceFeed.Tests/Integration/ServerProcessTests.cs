@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using Subprotocols = PriceFeed.Server.Wire.FeedSubprotocols;
 
 namespace PriceFeed.Tests.Integration;
 

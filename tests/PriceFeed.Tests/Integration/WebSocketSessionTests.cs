@@ -3,7 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Simulation;
-using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using Subprotocols = PriceFeed.Server.Wire.FeedSubprotocols;
 
 namespace PriceFeed.Tests.Integration;
 

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Sources;
 
 namespace PriceFeed.Tests.Sources;

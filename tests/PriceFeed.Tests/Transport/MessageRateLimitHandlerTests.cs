@@ -2,6 +2,7 @@ using DotNetty.Buffers;
 using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
 using PriceFeed.Tests.Codecs;
 

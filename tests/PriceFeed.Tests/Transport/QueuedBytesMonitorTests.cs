@@ -1,3 +1,4 @@
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
 
 namespace PriceFeed.Tests.Transport;

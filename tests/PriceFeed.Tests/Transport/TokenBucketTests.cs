@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PriceFeed.Server.Security;
 using PriceFeed.Server.Transport;
 
 namespace PriceFeed.Tests.Transport;

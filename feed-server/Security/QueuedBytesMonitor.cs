@@ -1,8 +1,9 @@
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Wire;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>Bounds the memory queued for all clients together (<c>--max-queued-bytes</c>): past the cap, the
 /// clients furthest behind are closed with 4001.</summary>
@@ -80,7 +81,7 @@ internal sealed class QueuedBytesMonitor : IDisposable
                 _metrics.LimitsExceeded.WithLabels(MetricLabels.QueuedBytes).Inc();
                 _metrics.SlowConsumerCloses.Inc();
                 _metrics.Closes.WithLabels("4001").Inc();
-                WebSocketProtocolHandler.InitiateClose(channel, WebSocketCloseStatus.SlowConsumer, "slow consumer: server send memory full");
+                WebSocketProtocolHandler.InitiateClose(channel, FeedCloseStatus.SlowConsumer, "slow consumer: server send memory full");
             }
         }
         finally

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using DotNetty.Buffers;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>Span views of DotNetty buffers, which (in 0.7) expose arrays and pinned addresses but no spans.</summary>
 internal static class ByteBuffers

@@ -2,7 +2,7 @@ using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.Http;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>Closes an HTTP connection that does not complete a request in time (slowloris, half-sent requests).</summary>
 /// <remarks>

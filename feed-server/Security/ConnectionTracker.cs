@@ -3,7 +3,7 @@ using System.Net;
 using DotNetty.Transport.Channels;
 using PriceFeed.Server.Metrics;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>Knows every open connection: enforces the connection limits (in all, per address) and lets shutdown reach them all.</summary>
 /// <remarks>Thread-safe: channels open and close on every event loop. Per-address counts are kept only while an

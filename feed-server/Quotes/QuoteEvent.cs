@@ -1,4 +1,4 @@
-namespace PriceFeed.Server.Ring;
+namespace PriceFeed.Server.Quotes;
 
 /// <summary>
 /// One quote in a slot of the quote ring, filled in place by the source and read in place by

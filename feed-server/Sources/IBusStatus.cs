@@ -1,4 +1,4 @@
-namespace PriceFeed.Server.Bus;
+namespace PriceFeed.Server.Sources;
 
 /// <summary>What a bus-fed source tells /healthz and /metrics. Readable from any thread.</summary>
 internal interface IBusStatus

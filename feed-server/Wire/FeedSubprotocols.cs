@@ -1,7 +1,7 @@
-namespace PriceFeed.Server.Codecs.WebSockets;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>The subprotocols of the PriceFeed contract (CONTRACT.md, "WebSocket endpoint").</summary>
-internal static class WebSocketSubprotocols
+internal static class FeedSubprotocols
 {
     /// <summary>Binary frames holding protobuf messages; the default when the client offers none.</summary>
     public const string ProtoV1 = "pricefeed.v1.proto";

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using PriceFeed.Server.Ring;
-using PriceFeed.Server.Sources;
+using PriceFeed.Server.Quotes;
 
-namespace PriceFeed.Server.Fanout;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>
 /// Writes a quote as its proto3 canonical JSON object once, so every <c>pricefeed.v1.json</c>

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using PriceFeed.Server.Sources;
+using PriceFeed.Server.Quotes;
 
-namespace PriceFeed.Server.Bus;
+namespace PriceFeed.Server.Sources.Redis;
 
 /// <summary>Maps a symbol's wire bytes to its id in the <see cref="SymbolTable"/> without making a string.</summary>
 /// <remarks>

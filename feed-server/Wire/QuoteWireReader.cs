@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using PriceFeed.Server.Ring;
+using PriceFeed.Server.Quotes;
 
-namespace PriceFeed.Server.Bus;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>Reads <c>pricefeed.v1.QuoteBatch</c> and <c>pricefeed.v1.Quote</c> bytes straight from a span.</summary>
 /// <remarks>
 /// <para>Hand-rolled rather than the generated parser so that decoding a bus message allocates
-/// nothing per quote: the symbol stays a byte span (the caller maps it to an id through
-/// <see cref="SymbolCache"/>) and the fields go straight into a <see cref="QuoteEvent"/>.</para>
+/// nothing per quote: the symbol stays a byte span (the caller maps it to an id, the Redis source through
+/// its symbol cache) and the fields go straight into a <see cref="QuoteEvent"/>.</para>
 /// <para>Protobuf rules followed (protobuf.dev, "Encoding"): fields may come in any order and a later
 /// one wins; a field left out holds its default (proto3); unknown fields are skipped by wire type, so
 /// a publisher that adds fields does not break older nodes; groups (wire types 3 and 4) and

@@ -1,4 +1,4 @@
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>Whether a new connection fits the server's connection limits.</summary>
 /// <remarks>Both refusals are answered the same way (503, or 1013 after an upgrade, so WebSocket clients see the

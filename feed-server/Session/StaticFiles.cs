@@ -1,10 +1,10 @@
-namespace PriceFeed.Server.Codecs.Http;
+namespace PriceFeed.Server.Session;
 
 /// <summary>Files embedded in the server (the dashboard), served by path: the server needs nothing beside it.</summary>
 /// <remarks>Loaded once at start-up into memory; immutable after, so any event loop may read it.</remarks>
 internal sealed class StaticFiles
 {
-    private const string ResourcePrefix = "PriceFeed.Server.Dashboard.";
+    private const string ResourcePrefix = "PriceFeed.Server.Session.Dashboard.";
 
     private static readonly Dictionary<string, string> s_contentTypes = new(StringComparer.OrdinalIgnoreCase)
     {

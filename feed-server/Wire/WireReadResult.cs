@@ -1,4 +1,4 @@
-namespace PriceFeed.Server.Bus;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>What <see cref="QuoteWireReader.NextBatchEntry"/> found.</summary>
 internal enum WireReadResult

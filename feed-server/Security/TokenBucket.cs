@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>A token bucket: <see cref="Burst"/> tokens at most, refilled at <see cref="RatePerSecond"/>; each event takes one.</summary>
 /// <remarks>Refilled lazily from the elapsed <see cref="Stopwatch"/> time when an event asks, so an idle bucket

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using PriceFeed.Server.Ring;
+using PriceFeed.Server.Quotes;
 
-namespace PriceFeed.Server.Fanout;
+namespace PriceFeed.Server.Wire;
 
 /// <summary>
 /// Writes a quote as protobuf bytes once, so every subscriber's frame is a concatenation of
@@ -23,7 +23,7 @@ internal static class QuoteEncoder
     /// The largest entry: tag and 2-byte length (3), symbol (2 + 32), two int64 and two uint64
     /// varint fields (4 x 11), six doubles (6 x 9) = 135 bytes. A fixed bound lets caches use fixed slots.
     /// </summary>
-    public const int MaxEntryBytes = 3 + 2 + Sources.SymbolTable.MaxSymbolBytes + (4 * 11) + (6 * 9);
+    public const int MaxEntryBytes = 3 + 2 + SymbolTable.MaxSymbolBytes + (4 * 11) + (6 * 9);
 
     /// <summary>The largest header of a <c>ServerMessage</c> with a <c>QuoteBatch</c> body: tag and a 5-byte length.</summary>
     public const int MaxMessageHeaderBytes = 6;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace PriceFeed.Server.Sources;
+namespace PriceFeed.Server.Quotes;
 
 /// <summary>Interns symbols to small integer ids at the edge, so the ring and the fan-out carry no strings.</summary>
 /// <remarks>

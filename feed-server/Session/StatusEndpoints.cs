@@ -1,22 +1,34 @@
 using System.Text.Json;
-using PriceFeed.Server.Bus;
+using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
+using PriceFeed.Server.Sources;
 
-namespace PriceFeed.Server.Hosting;
+namespace PriceFeed.Server.Session;
 
 /// <summary>The bodies of <c>/api/symbols</c>, <c>/healthz</c> and <c>/metrics</c>.</summary>
 /// <remarks>Called from any event loop; the symbol list is cached until a symbol is added.</remarks>
 internal sealed class StatusEndpoints
 {
-    private readonly FeedServer _server;
+    private readonly IServerStatus _server;
+    private readonly SymbolTable _symbolTable;
+    private readonly SubscriptionService _subscriptions;
+    private readonly ServerMetrics _metrics;
     private SymbolsBody _symbols = new(-1, []);
 
-    public StatusEndpoints(FeedServer server) => _server = server;
+    public StatusEndpoints(IServerStatus server, SymbolTable symbols, SubscriptionService subscriptions, ServerMetrics metrics)
+    {
+        _server = server;
+        _symbolTable = symbols;
+        _subscriptions = subscriptions;
+        _metrics = metrics;
+    }
 
     /// <summary>A JSON array of every symbol, in the order they appeared.</summary>
     public byte[] SymbolsJson()
     {
         var cached = Volatile.Read(ref _symbols);
-        var table = _server.Symbols;
+        var table = _symbolTable;
         if (cached.Count != table.Count)
         {
             var names = table.ToArray();
@@ -45,8 +57,8 @@ internal sealed class StatusEndpoints
             }
 
             json.WriteNumber("uptimeSeconds", Math.Round(_server.Uptime.TotalSeconds, 1));
-            json.WriteNumber("connections", _server.Connections.Open);
-            json.WriteNumber("symbols", _server.Symbols.Count);
+            json.WriteNumber("connections", _server.OpenConnections);
+            json.WriteNumber("symbols", _symbolTable.Count);
             json.WriteNumber("quotesProcessed", _server.QuotesProcessed);
             json.WriteNumber("ringLag", _server.RingLag);
             json.WriteEndObject();
@@ -65,7 +77,7 @@ internal sealed class StatusEndpoints
         using (var json = new Utf8JsonWriter(stream))
         {
             json.WriteStartArray();
-            foreach (var session in _server.Subscriptions.Sessions)
+            foreach (var session in _subscriptions.Sessions)
             {
                 json.WriteStartObject();
                 json.WriteString("remote", session.Channel.RemoteAddress?.ToString());
@@ -93,18 +105,18 @@ internal sealed class StatusEndpoints
     /// <summary>The Prometheus text exposition.</summary>
     public async Task<byte[]> MetricsTextAsync()
     {
-        var metrics = _server.Metrics;
+        var metrics = _metrics;
         metrics.QuotesIn.Set(_server.Source.Published);
         metrics.QuotesProcessed.Set(_server.QuotesProcessed);
         metrics.FanoutFailures.Set(_server.FanoutFailures);
         metrics.RingLag.Set(_server.RingLag);
-        metrics.Symbols.Set(_server.Symbols.Count);
-        metrics.Subscriptions.Set(_server.Registry.Count);
-        var (delivered, conflated, dropped) = _server.Subscriptions.Totals();
+        metrics.Symbols.Set(_symbolTable.Count);
+        metrics.Subscriptions.Set(_subscriptions.SubscriptionCount);
+        var (delivered, conflated, dropped) = _subscriptions.Totals();
         metrics.QuotesDelivered.Set(delivered);
         metrics.QuotesConflated.Set(conflated);
         metrics.QuotesDropped.Set(dropped);
-        metrics.QueuedUpdates.Set(_server.Subscriptions.Sessions.Sum(s => s.QueuedInFifo));
+        metrics.QueuedUpdates.Set(_subscriptions.Sessions.Sum(s => s.QueuedInFifo));
         if (_server.Source is IBusStatus bus)
         {
             metrics.BusUp.Set(bus.IsUp ? 1 : 0);

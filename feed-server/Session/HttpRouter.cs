@@ -2,14 +2,14 @@ using System.Globalization;
 using DotNetty.Common.Concurrency;
 using DotNetty.Transport.Channels;
 using Microsoft.Extensions.Logging;
+using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
-using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Security;
-using PriceFeed.Server.Session;
 using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
-namespace PriceFeed.Server.Codecs.Http;
+namespace PriceFeed.Server.Session;
 
 /// <summary>Answers each HTTP request: the WebSocket upgrade at <c>/ws</c>, the JSON and metrics endpoints, the dashboard.</summary>
 /// <remarks>
@@ -21,7 +21,8 @@ namespace PriceFeed.Server.Codecs.Http;
 /// (403, <see cref="OriginPolicy"/>), the token when <c>--auth-secret</c> is set (401, <see cref="TokenValidator"/>),
 /// then the connection limits. The token check completes asynchronously: meanwhile the HTTP decoder is
 /// suspended and reading paused, so nothing the client sent after its handshake is read as HTTP, and the
-/// answer comes back on the event loop. Runs on the channel's event loop.</para>
+/// answer comes back on the event loop. Runs on the channel's event loop; one instance per connection, made by
+/// the transport's first-handler factory.</para>
 /// </remarks>
 internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 {
@@ -33,14 +34,24 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
     private static readonly KeyValuePair<string, string>[] s_invalidTokenChallenge =
         [new("WWW-Authenticate", "Bearer realm=\"pricefeed\", error=\"invalid_token\"")];
 
-    private readonly FeedServer _server;
+    private readonly SessionContext _sessions;
+    private readonly StatusEndpoints _endpoints;
+    private readonly StaticFiles _files;
     private readonly ConnectionAdmission _admission;
 
-    public HttpRouter(FeedServer server, ConnectionAdmission admission)
+    /// <param name="sessions">What the sessions this router opens share: settings, metrics, the log.</param>
+    /// <param name="endpoints">The bodies of the status endpoints.</param>
+    /// <param name="files">The dashboard's files.</param>
+    /// <param name="admission">Whether this connection fits the connection limits.</param>
+    public HttpRouter(SessionContext sessions, StatusEndpoints endpoints, StaticFiles files, ConnectionAdmission admission)
     {
-        _server = server;
+        _sessions = sessions;
+        _endpoints = endpoints;
+        _files = files;
         _admission = admission;
     }
+
+    private ServerMetrics Metrics => _sessions.Metrics;
 
     private bool OverLimit => _admission != ConnectionAdmission.Admitted;
 
@@ -61,7 +72,7 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 
         if (OverLimit)
         {
-            _server.Metrics.ConnectionsRefused.Inc();
+            Metrics.ConnectionsRefused.Inc();
             Respond(context, request, 503, "text/plain; charset=utf-8", "Server full; try again later.\n"u8.ToArray(), s_retryAfter, close: true);
             return;
         }
@@ -69,22 +80,22 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
         switch (request.Path)
         {
             case "/api/symbols":
-                Respond(context, request, 200, "application/json", _server.Endpoints.SymbolsJson());
+                Respond(context, request, 200, "application/json", _endpoints.SymbolsJson());
                 break;
             case "/api/clients":
-                Respond(context, request, 200, "application/json", _server.Endpoints.ClientsJson());
+                Respond(context, request, 200, "application/json", _endpoints.ClientsJson());
                 break;
             case "/healthz":
-                Respond(context, request, 200, "application/json", _server.Endpoints.HealthJson());
+                Respond(context, request, 200, "application/json", _endpoints.HealthJson());
                 break;
             case "/metrics":
                 // The exporter is asynchronous; answer when it is done rather than block the event loop.
-                _server.Endpoints.MetricsTextAsync().ContinueWith(
+                _endpoints.MetricsTextAsync().ContinueWith(
                     t => Respond(context, request, 200, "text/plain; version=0.0.4; charset=utf-8", t.Result),
                     TaskContinuationOptions.OnlyOnRanToCompletion);
                 break;
             default:
-                if (_server.StaticFiles.TryGet(request.Path, out var body, out var contentType))
+                if (_files.TryGet(request.Path, out var body, out var contentType))
                 {
                     Respond(context, request, 200, contentType, body);
                 }
@@ -99,21 +110,22 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 
     private void Upgrade(IChannelHandlerContext context, HttpRequest request)
     {
-        var result = WebSocketHandshake.Validate(request, WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(request, FeedSubprotocols.All);
         if (!result.IsSuccess)
         {
-            _server.Metrics.ProtocolErrors.WithLabels(result.Status.ToString(CultureInfo.InvariantCulture)).Inc();
-            Respond(context, request, result.Status, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(result.Message + "\n"), result.ExtraHeaders, close: true);
+            Metrics.CountProtocolError(result.Status);
+            Metrics.HttpRequests.WithLabels(result.Status.ToString(CultureInfo.InvariantCulture)).Inc();
+            WebSocketHandshake.WriteRejectionAsync(context, result, headOnly: request.Method == "HEAD");
             return;
         }
 
-        if (!_server.Options.AllowedOrigins.Allows(request.Headers.Get("Origin")))
+        if (!_sessions.Options.AllowedOrigins.Allows(request.Headers.Get("Origin")))
         {
             Refuse(context, request, 403, MetricLabels.ForbiddenOrigin, "This origin may not open the feed (--allowed-origins).", null);
             return;
         }
 
-        var tokens = _server.Options.Tokens;
+        var tokens = _sessions.Options.Tokens;
         if (tokens is null)
         {
             CompleteUpgrade(context, result, ClientIdentity.Anonymous);
@@ -152,7 +164,7 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
         {
             // The library failed rather than refused (it should not): refuse. Only the exception's type is
             // logged, since a message about a token may quote it.
-            _server.Logger.LogWarning(
+            _sessions.Logger.LogWarning(
                 "Token check failed on {Remote} ({Error}); refusing the upgrade",
                 context.Channel.RemoteAddress,
                 check.Exception?.GetBaseException().GetType().Name);
@@ -176,31 +188,31 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
 
     private void CompleteUpgrade(IChannelHandlerContext context, WebSocketHandshakeResult result, ClientIdentity identity)
     {
-        _server.Metrics.HttpRequests.WithLabels("101").Inc();
+        Metrics.HttpRequests.WithLabels("101").Inc();
         WebSocketHandshake.WriteSwitchingProtocolsAsync(context, result);
 
-        var limits = _server.Options.Limits;
+        var limits = _sessions.Options; // the WebSocket pipeline's limits
         var pipeline = context.Channel.Pipeline;
         var protocol = new WebSocketProtocolHandler(new WebSocketProtocolOptions { CloseTimeout = TimeSpan.FromMilliseconds(limits.CloseTimeoutMs) });
         pipeline.AddAfter(PipelineNames.HttpDecoder, PipelineNames.WebSocketEncoder, new WebSocketFrameEncoder());
         pipeline.AddAfter(PipelineNames.WebSocketEncoder, PipelineNames.WebSocketDecoder, new WebSocketFrameDecoder(
-            new WebSocketDecoderOptions(limits.MaxMessageBytes, _server.CountProtocolError)));
+            new WebSocketDecoderOptions(limits.MaxMessageBytes, code => Metrics.CountProtocolError(code))));
         pipeline.AddAfter(PipelineNames.WebSocketDecoder, PipelineNames.RateLimit, new MessageRateLimitHandler(
-            limits.ControlMessagesPerSecond, limits.ControlBurst, _server.Metrics));
+            limits.ControlMessagesPerSecond, limits.ControlBurst, Metrics));
         pipeline.AddAfter(PipelineNames.RateLimit, PipelineNames.WebSocketProtocol, protocol);
         pipeline.AddAfter(PipelineNames.WebSocketProtocol, PipelineNames.Heartbeat, new HeartbeatHandler(TimeSpan.FromMilliseconds(limits.HeartbeatIntervalMs), protocol));
 
         if (OverLimit)
         {
             // CONTRACT.md: 1013 "server full" once upgraded.
-            _server.Metrics.ConnectionsRefused.Inc();
-            _server.Metrics.Closes.WithLabels("1013").Inc();
+            Metrics.ConnectionsRefused.Inc();
+            Metrics.Closes.WithLabels("1013").Inc();
             RemoveHttpHandlers(pipeline);
             protocol.CloseAsync(pipeline.Context(protocol), WebSocketCloseStatus.TryAgainLater, "server full");
             return;
         }
 
-        pipeline.AddAfter(PipelineNames.Heartbeat, PipelineNames.Session, _server.CreateSession(ClientProtocol.ForSubprotocol(result.Subprotocol!), identity));
+        pipeline.AddAfter(PipelineNames.Heartbeat, PipelineNames.Session, new FeedSessionHandler(_sessions, ClientProtocol.ForSubprotocol(result.Subprotocol!), identity));
         RemoveHttpHandlers(pipeline);
     }
 
@@ -208,8 +220,8 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
     private void Refuse(
         IChannelHandlerContext context, HttpRequest request, int status, string reason, string message, IReadOnlyList<KeyValuePair<string, string>>? headers)
     {
-        _server.Metrics.AccessDenied.WithLabels(reason).Inc();
-        _server.Logger.LogInformation("Upgrade from {Remote} refused with {Status}: {Reason}", context.Channel.RemoteAddress, status, reason);
+        Metrics.AccessDenied.WithLabels(reason).Inc();
+        _sessions.Logger.LogInformation("Upgrade from {Remote} refused with {Status}: {Reason}", context.Channel.RemoteAddress, status, reason);
         Respond(context, request, status, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(message + "\n"), headers, close: true);
     }
 
@@ -231,7 +243,7 @@ internal sealed class HttpRouter : SimpleChannelInboundHandler<HttpRequest>
         IReadOnlyList<KeyValuePair<string, string>>? headers = null,
         bool close = false)
     {
-        _server.Metrics.HttpRequests.WithLabels(status.ToString(CultureInfo.InvariantCulture)).Inc();
+        Metrics.HttpRequests.WithLabels(status.ToString(CultureInfo.InvariantCulture)).Inc();
         HttpResponses.WriteAsync(context, status, contentType, body, keepAlive: request.KeepAlive && !close, headOnly: request.Method == "HEAD", extraHeaders: headers);
     }
 }

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
-using PriceFeed.Server.Sources;
-using PriceFeed.Simulation;
+using PriceFeed.Server.Wire;
 using StackExchange.Redis;
 
-namespace PriceFeed.Server.Bus;
+namespace PriceFeed.Server.Sources.Redis;
 
 /// <summary>Feeds the ring from the Redis bus: quote batches from the channel, healed from the shared last-value cache.</summary>
 /// <remarks>
@@ -330,7 +330,7 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
             _symbolCache.TryGetId(symbol, out _);
         }
 
-        var publishTimeNs = UnixTime.NowNs();
+        var publishTimeNs = UnixClock.NowNs();
         foreach (var entry in contents.Latest)
         {
             ReadOnlyMemory<byte> bytes = entry.Value;
@@ -353,7 +353,7 @@ internal sealed class RedisQuoteSource : IQuoteSource, IBusStatus
 
     private void ApplyMessage(byte[] message)
     {
-        var publishTimeNs = UnixTime.NowNs();
+        var publishTimeNs = UnixClock.NowNs();
         var position = 0;
         while (true)
         {

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
-using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Sources;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
-namespace PriceFeed.Server.Sources;
+namespace PriceFeed.Server.Hosting;
 
 /// <summary>Makes the quote source a server runs: the ring's single producer.</summary>
 /// <remarks>

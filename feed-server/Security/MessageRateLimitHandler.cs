@@ -3,7 +3,7 @@ using DotNetty.Transport.Channels;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Metrics;
 
-namespace PriceFeed.Server.Transport;
+namespace PriceFeed.Server.Security;
 
 /// <summary>Closes with 1008 a client that sends messages faster than <c>--control-messages-per-second</c>
 /// (a <see cref="TokenBucket"/> of <c>--control-burst</c>).</summary>
