@@ -28,29 +28,29 @@ internal static class QuoteEncoder
     /// <summary>The largest header of a <c>ServerMessage</c> with a <c>QuoteBatch</c> body: tag and a 5-byte length.</summary>
     public const int MaxMessageHeaderBytes = 6;
 
-    // Protobuf tags: (field number << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited).
-    private const byte TagBatchQuotes = (1 << 3) | 2;
-    private const byte TagSymbol = (1 << 3) | 2;
-    private const byte TagSeq = 2 << 3;
-    private const byte TagSourceTime = 3 << 3;
-    private const byte TagPublishTime = 4 << 3;
-    private const byte TagBid = (5 << 3) | 1;
-    private const byte TagAsk = (6 << 3) | 1;
-    private const byte TagBidSize = (7 << 3) | 1;
-    private const byte TagAskSize = (8 << 3) | 1;
-    private const byte TagLast = (9 << 3) | 1;
-    private const byte TagLastSize = (10 << 3) | 1;
-    private const byte TagVolume = 11 << 3;
+    // Protobuf tags: (field number << 3) | wire type, from the layout in QuoteLayout.
+    private const byte TagBatchQuotes = (QuoteLayout.BatchQuotes << 3) | QuoteLayout.LengthDelimited;
+    private const byte TagSymbol = (QuoteLayout.Symbol << 3) | QuoteLayout.LengthDelimited;
+    private const byte TagSeq = (QuoteLayout.Seq << 3) | QuoteLayout.Varint;
+    private const byte TagSourceTime = (QuoteLayout.SourceTimeNs << 3) | QuoteLayout.Varint;
+    private const byte TagPublishTime = (QuoteLayout.PublishTimeNs << 3) | QuoteLayout.Varint;
+    private const byte TagBid = (QuoteLayout.Bid << 3) | QuoteLayout.Fixed64;
+    private const byte TagAsk = (QuoteLayout.Ask << 3) | QuoteLayout.Fixed64;
+    private const byte TagBidSize = (QuoteLayout.BidSize << 3) | QuoteLayout.Fixed64;
+    private const byte TagAskSize = (QuoteLayout.AskSize << 3) | QuoteLayout.Fixed64;
+    private const byte TagLast = (QuoteLayout.Last << 3) | QuoteLayout.Fixed64;
+    private const byte TagLastSize = (QuoteLayout.LastSize << 3) | QuoteLayout.Fixed64;
+    private const byte TagVolume = (QuoteLayout.Volume << 3) | QuoteLayout.Varint;
 
     /// <summary><c>QuoteBatch.send_time_ns</c> (field 2), varint.</summary>
-    private const byte TagBatchSendTime = 2 << 3;
+    private const byte TagBatchSendTime = (QuoteLayout.BatchSendTimeNs << 3) | QuoteLayout.Varint;
 
     /// <summary>The most bytes <see cref="WriteBatchSendTime"/> writes: the tag and a 10-byte varint.</summary>
     public const int MaxSendTimeBytes = 11;
 
     /// <summary><c>ServerMessage.snapshot</c> (field 3) and <c>ServerMessage.quotes</c> (field 4), length-delimited.</summary>
-    public const byte TagSnapshot = (3 << 3) | 2;
-    public const byte TagQuotes = (4 << 3) | 2;
+    public const byte TagSnapshot = (QuoteLayout.MessageSnapshot << 3) | QuoteLayout.LengthDelimited;
+    public const byte TagQuotes = (QuoteLayout.MessageQuotes << 3) | QuoteLayout.LengthDelimited;
 
     /// <summary>Writes one batch entry for <paramref name="quote"/>; returns its length.</summary>
     /// <param name="destination">At least <see cref="MaxEntryBytes"/> long.</param>

@@ -16,13 +16,14 @@ namespace PriceFeed.Server.Wire;
 /// </remarks>
 internal static class QuoteWireReader
 {
-    private const int WireVarint = 0;
-    private const int WireFixed64 = 1;
-    private const int WireLengthDelimited = 2;
-    private const int WireFixed32 = 5;
+    // The layout is QuoteLayout's, shared with the encoder.
+    private const int WireVarint = QuoteLayout.Varint;
+    private const int WireFixed64 = QuoteLayout.Fixed64;
+    private const int WireLengthDelimited = QuoteLayout.LengthDelimited;
+    private const int WireFixed32 = QuoteLayout.Fixed32;
 
     /// <summary>Field 1 of <c>QuoteBatch</c>: <c>repeated Quote quotes</c>.</summary>
-    private const int BatchQuotesField = 1;
+    private const int BatchQuotesField = QuoteLayout.BatchQuotes;
 
     /// <summary>
     /// Reads the next <c>quotes</c> entry of a <c>QuoteBatch</c> at <paramref name="position"/> and moves past it.
@@ -74,18 +75,18 @@ internal static class QuoteWireReader
 
             var ok = (field, wireType) switch
             {
-                (1, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out symbol),
-                (2, WireVarint) => TryReadVarint(bytes, ref position, out quote.Seq),
-                (3, WireVarint) => TryReadInt64(bytes, ref position, out quote.SourceTimeNs),
-                (4, WireVarint) => TryReadInt64(bytes, ref position, out quote.PublishTimeNs),
-                (5, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Bid),
-                (6, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Ask),
-                (7, WireFixed64) => TryReadDouble(bytes, ref position, out quote.BidSize),
-                (8, WireFixed64) => TryReadDouble(bytes, ref position, out quote.AskSize),
-                (9, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Last),
-                (10, WireFixed64) => TryReadDouble(bytes, ref position, out quote.LastSize),
-                (11, WireVarint) => TryReadVarint(bytes, ref position, out quote.Volume),
-                ( >= 1 and <= 11, _) => false,
+                (QuoteLayout.Symbol, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out symbol),
+                (QuoteLayout.Seq, WireVarint) => TryReadVarint(bytes, ref position, out quote.Seq),
+                (QuoteLayout.SourceTimeNs, WireVarint) => TryReadInt64(bytes, ref position, out quote.SourceTimeNs),
+                (QuoteLayout.PublishTimeNs, WireVarint) => TryReadInt64(bytes, ref position, out quote.PublishTimeNs),
+                (QuoteLayout.Bid, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Bid),
+                (QuoteLayout.Ask, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Ask),
+                (QuoteLayout.BidSize, WireFixed64) => TryReadDouble(bytes, ref position, out quote.BidSize),
+                (QuoteLayout.AskSize, WireFixed64) => TryReadDouble(bytes, ref position, out quote.AskSize),
+                (QuoteLayout.Last, WireFixed64) => TryReadDouble(bytes, ref position, out quote.Last),
+                (QuoteLayout.LastSize, WireFixed64) => TryReadDouble(bytes, ref position, out quote.LastSize),
+                (QuoteLayout.Volume, WireVarint) => TryReadVarint(bytes, ref position, out quote.Volume),
+                ( >= QuoteLayout.Symbol and <= QuoteLayout.Volume, _) => false,
                 _ => TrySkip(bytes, ref position, wireType),
             };
             if (!ok)
