@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
 using PriceFeed.Server.Quotes;
-using PriceFeed.Server.Ring;
 
-namespace PriceFeed.Tests.Ring;
+namespace PriceFeed.Tests.Quotes;
 
 public sealed class QuoteEventTests
 {

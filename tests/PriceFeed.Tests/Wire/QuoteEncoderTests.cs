@@ -1,12 +1,11 @@
 using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Quotes;
-using PriceFeed.Server.Ring;
 using PriceFeed.Server.Wire;
+using PriceFeed.Tests.Fanout;
 
-namespace PriceFeed.Tests.Fanout;
+namespace PriceFeed.Tests.Wire;
 
 public sealed class QuoteEncoderTests
 {

@@ -1,7 +1,6 @@
 using PriceFeed.Server.Security;
-using PriceFeed.Server.Transport;
 
-namespace PriceFeed.Tests.Transport;
+namespace PriceFeed.Tests.Security;
 
 public sealed class QueuedBytesMonitorTests
 {

@@ -3,7 +3,7 @@ using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Server.Wire;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Wire;
 
 /// <summary>The bus decoder against what Google.Protobuf writes: every field, defaults, unknown fields, damaged input.</summary>
 public sealed class QuoteWireReaderTests

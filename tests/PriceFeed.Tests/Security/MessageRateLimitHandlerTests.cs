@@ -3,10 +3,9 @@ using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Security;
-using PriceFeed.Server.Transport;
 using PriceFeed.Tests.Codecs;
 
-namespace PriceFeed.Tests.Transport;
+namespace PriceFeed.Tests.Security;
 
 public sealed class MessageRateLimitHandlerTests
 {

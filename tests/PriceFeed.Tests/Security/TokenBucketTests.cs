@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using PriceFeed.Server.Security;
-using PriceFeed.Server.Transport;
 
-namespace PriceFeed.Tests.Transport;
+namespace PriceFeed.Tests.Security;
 
 public sealed class TokenBucketTests
 {

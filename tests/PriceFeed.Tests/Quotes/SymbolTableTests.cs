@@ -1,7 +1,6 @@
 using PriceFeed.Server.Quotes;
-using PriceFeed.Server.Sources;
 
-namespace PriceFeed.Tests.Sources;
+namespace PriceFeed.Tests.Quotes;
 
 public sealed class SymbolTableTests
 {
