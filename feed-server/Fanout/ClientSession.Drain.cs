@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DotNetty.Buffers;
 using DotNetty.Common.Concurrency;
-using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 

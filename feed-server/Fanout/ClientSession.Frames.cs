@@ -1,5 +1,5 @@
 using DotNetty.Buffers;
-using PriceFeed.Simulation;
+using PriceFeed.Server.Quotes;
 
 namespace PriceFeed.Server.Fanout;
 
@@ -23,7 +23,7 @@ internal sealed partial class ClientSession
     private void Emit(IByteBuffer frame, QuoteFrameKind kind, bool flush)
     {
         // Stamped once per message, as it is built: the client can tell the server's queueing from the network.
-        var message = _format.Seal(frame, kind, UnixTime.NowNs());
+        var message = _format.Seal(frame, kind, UnixClock.NowNs());
         _frames++;
         _fanout.Metrics.FramesOut.Inc();
         if (flush)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 
@@ -34,7 +35,7 @@ internal sealed partial class ClientSession
             // docs/protocol.md, "Slow consumers and policies": a client over its bound for longer than the grace is closed with 4001.
             _fanout.Metrics.SlowConsumerCloses.Inc();
             _fanout.Metrics.Closes.WithLabels("4001").Inc();
-            WebSocketProtocolHandler.InitiateClose(_context.Channel, WebSocketCloseStatus.SlowConsumer, "slow consumer");
+            WebSocketProtocolHandler.InitiateClose(_context.Channel, FeedCloseStatus.SlowConsumer, "slow consumer");
             Close();
             return;
         }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
-using PriceFeed.Server.Sources;
-using PriceFeed.Server.Transport;
+using PriceFeed.Server.Quotes;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
-using PriceFeed.Server.Ring;
+using PriceFeed.Server.Quotes;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 

@@ -1,6 +1,6 @@
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
-using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 

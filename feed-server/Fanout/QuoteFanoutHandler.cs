@@ -1,5 +1,6 @@
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
-using PriceFeed.Server.Sources;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 

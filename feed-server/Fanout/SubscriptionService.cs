@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Sources;
+using PriceFeed.Server.Quotes;
 
 namespace PriceFeed.Server.Fanout;
 
@@ -42,6 +42,9 @@ internal sealed class SubscriptionService
 
     /// <summary>Sessions open now.</summary>
     public ICollection<ClientSession> Sessions => _sessions.Keys;
+
+    /// <summary>Subscriptions in the registry, all symbols together.</summary>
+    public int SubscriptionCount => _registry.Count;
 
     public void Opened(ClientSession session) => _sessions[session] = 0;
 

@@ -1,15 +1,13 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Bus;
-using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Security;
 using PriceFeed.Server.Session;
 using PriceFeed.Server.Sources;
+using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Server.Transport;
 using PriceFeed.Simulation;
 
@@ -17,10 +15,13 @@ namespace PriceFeed.Server.Hosting;
 
 /// <summary>The whole server, composed: source -> ring -> fan-out -> sessions, and the network in front of it.</summary>
 /// <remarks>
-/// Built from validated <see cref="FeedServerOptions"/>; <see cref="StartAsync"/> and
-/// <see cref="StopAsync"/> are called once each, from one thread (Program, or a test fixture).
+/// <para>Composition only: it builds each part from validated <see cref="FeedServerOptions"/>, hands it what
+/// it uses (the transport its first handler, the sessions their settings and the fan-out's door, the status
+/// endpoints <see cref="IServerStatus"/>), and runs start and stop in order. No part is handed the server.</para>
+/// <para><see cref="StartAsync"/> and <see cref="StopAsync"/> are called once each, from one thread (Program, or
+/// a test fixture).</para>
 /// </remarks>
-internal sealed class FeedServer : ISessionHost, IAsyncDisposable
+internal sealed class FeedServer : IServerStatus, IAsyncDisposable
 {
     /// <summary>
     /// The longest start-up waits for the source to be ready: the bus source's own bounds (connect timeout,
@@ -36,8 +37,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     private readonly LogAndContinueExceptionHandler<QuoteEvent> _fanoutFailures;
     private readonly IQuoteSource _source;
     private readonly FeedTransport _transport;
-    private readonly ProtobufQuoteFrames _protobufFrames;
-    private readonly JsonQuoteFrames _jsonFrames;
     private readonly long _startTicks = Environment.TickCount64;
     private Thread? _processorThread;
     private int _stopped;
@@ -49,17 +48,14 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         Metrics = new ServerMetrics();
         Symbols = new SymbolTable(options.MaxSymbols);
         Cache = new LastValueCache(options.MaxSymbols);
-        StaticFiles = new StaticFiles();
-        Endpoints = new StatusEndpoints(this);
-
         Registry = new SubscriptionRegistry(options.MaxSymbols);
         Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
-        _protobufFrames = new ProtobufQuoteFrames(Cache, log);
-        _jsonFrames = new JsonQuoteFrames(Cache, log, Symbols);
+        var clientSessions = new ClientSessionFactory(
+            FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
         var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
@@ -79,8 +75,13 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
         _ring.AddGatingSequences(ConsumerSequence);
 
         _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
-        _transport = new FeedTransport(this);
         ServerId = options.ServerId ?? $"{Dns.GetHostName().ToLowerInvariant()}:{options.Port}";
+
+        var sessions = new SessionContext(SessionOptionsOf(options), this, clientSessions, Subscriptions, Metrics, _logger);
+        var endpoints = new StatusEndpoints(this, Symbols, Subscriptions, Metrics);
+        var files = new StaticFiles();
+        _transport = new FeedTransport(
+            TransportOptionsOf(options), Metrics, admission => new HttpRouter(sessions, endpoints, files, admission));
     }
 
     public FeedServerOptions Options { get; }
@@ -98,10 +99,6 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     public SubscriptionService Subscriptions { get; }
 
     public FanoutContext FanoutContext { get; }
-
-    public StaticFiles StaticFiles { get; }
-
-    public StatusEndpoints Endpoints { get; }
 
     public IQuoteSource Source => _source;
 
@@ -124,13 +121,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>The fan-out's progress through the ring, whichever way it runs.</summary>
     private Sequence ConsumerSequence => _processor?.Sequence ?? _scheduled!.Sequence;
 
-    string ISessionHost.Policy => FeedServerOptions.NameOf(Options.Policy);
-
-    int ISessionHost.MaxSymbolsPerClient => Options.MaxSymbolsPerClient;
-
-    FeedServerLimits ISessionHost.Limits => Options.Limits;
-
-    public ILogger Logger => _logger;
+    int IServerStatus.OpenConnections => Connections.Open;
 
     public async Task StartAsync()
     {
@@ -222,7 +213,7 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
     /// <summary>The source <c>--source</c> names.</summary>
     private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) => options.Source switch
     {
-        QuoteSourceKind.Redis => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Bus")),
+        QuoteSourceKind.Redis => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Sources.Redis")),
         _ => new SimulatorQuoteSource(
             new SimulatorOptions
             {
@@ -237,51 +228,34 @@ internal sealed class FeedServer : ISessionHost, IAsyncDisposable
             loggerFactory.CreateLogger("PriceFeed.Server.Sources")),
     };
 
-    /// <summary>Counts malformed input by the close code or HTTP status it was answered with.</summary>
-    public void CountProtocolError(ushort code) =>
-        Metrics.ProtocolErrors.WithLabels(code.ToString(CultureInfo.InvariantCulture)).Inc();
-
-    /// <summary>A new session handler for an upgraded connection of <paramref name="identity"/>.</summary>
-    public FeedSessionHandler CreateSession(ClientProtocol protocol, ClientIdentity identity) => new(this, protocol, identity);
-
-    ClientSession ISessionHost.OpenSession(DotNetty.Transport.Channels.IChannelHandlerContext context, ClientProtocol protocol, Entitlements entitlements)
+    /// <summary>What the sessions need of <paramref name="options"/>.</summary>
+    private static SessionOptions SessionOptionsOf(FeedServerOptions options) => new()
     {
-        QuoteFrameFormat format = _protobufFrames;
-        if (protocol.IsJson)
-        {
-            // Room for JSON entries is made when the first JSON client connects, before it can subscribe.
-            Cache.EnableJson();
-            FanoutContext.Log.EnableJson();
-            format = _jsonFrames;
-        }
+        Policy = FeedServerOptions.NameOf(options.Policy),
+        MaxSymbolsPerClient = options.MaxSymbolsPerClient,
+        HeartbeatIntervalMs = options.Limits.HeartbeatIntervalMs,
+        CloseTimeoutMs = options.Limits.CloseTimeoutMs,
+        MaxMessageBytes = options.Limits.MaxMessageBytes,
+        ControlMessagesPerSecond = options.Limits.ControlMessagesPerSecond,
+        ControlBurst = options.Limits.ControlBurst,
+        AllowedOrigins = options.AllowedOrigins,
+        Tokens = options.Tokens,
+    };
 
-        var session = new ClientSession(context, FanoutContext, format, entitlements);
-        Subscriptions.Opened(session);
-        return session;
-    }
-
-    void ISessionHost.Subscribe(FeedSessionHandler session, Subscribe request)
+    /// <summary>What the transport needs of <paramref name="options"/>.</summary>
+    private static TransportOptions TransportOptionsOf(FeedServerOptions options) => new()
     {
-        var snapshot = new List<SymbolSubscription>();
-        var result = Subscriptions.Subscribe(session.Session, request, snapshot);
-        var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
-        if (overLimit > 0)
-        {
-            Metrics.LimitsExceeded.WithLabels(MetricLabels.SymbolsPerClient).Inc(overLimit);
-        }
-
-        // docs/protocol.md, "The conversation": subscribe_result, then the snapshot of the accepted symbols, then live quotes.
-        session.Send(new ServerMessage { SubscribeResult = result });
-        if (!request.SkipSnapshot)
-        {
-            session.Session.WriteSnapshot(snapshot);
-        }
-    }
-
-    void ISessionHost.Unsubscribe(FeedSessionHandler session, Unsubscribe request) =>
-        Subscriptions.Unsubscribe(session.Session, request);
-
-    void ISessionHost.SessionClosed(FeedSessionHandler session) => Subscriptions.Closed(session.Session);
+        Host = options.Host,
+        Port = options.Port,
+        TlsCertificate = options.TlsCertificate,
+        MaxConnections = options.Limits.MaxConnections,
+        MaxConnectionsPerIp = options.Limits.MaxConnectionsPerIp,
+        HandshakeTimeout = TimeSpan.FromMilliseconds(options.Limits.HandshakeTimeoutMs),
+        MaxRequestLineBytes = options.Limits.MaxRequestLineBytes,
+        MaxHeaderBytes = options.Limits.MaxHeaderBytes,
+        CloseTimeout = TimeSpan.FromMilliseconds(options.Limits.CloseTimeoutMs),
+        MaxQueuedBytes = options.Limits.MaxQueuedBytes,
+    };
 
     /// <summary>One run of the fan-out as an event loop's task: allocated once, queued at most once at a time.</summary>
     private sealed class FanoutRun(ScheduledEventProcessor<QuoteEvent> processor) : DotNetty.Common.Concurrency.IRunnable

@@ -1,18 +1,19 @@
 using Microsoft.Extensions.Logging;
+using PriceFeed.Server.Session;
 
 namespace PriceFeed.Server.Hosting;
 
 /// <summary>Logs the server's throughput at a fixed interval: quotes in, quotes processed, ring lag.</summary>
 internal sealed class RateLogger : IDisposable
 {
-    private readonly FeedServer _server;
+    private readonly IServerStatus _server;
     private readonly ILogger _logger;
     private readonly Timer _timer;
     private long _lastPublished;
     private long _lastProcessed;
     private long _lastTicks = Environment.TickCount64;
 
-    public RateLogger(FeedServer server, ILogger logger, TimeSpan interval)
+    public RateLogger(IServerStatus server, ILogger logger, TimeSpan interval)
     {
         _server = server;
         _logger = logger;

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Quotes;
 using Prometheus;
 
 namespace PriceFeed.Server.Metrics;
@@ -145,9 +146,13 @@ internal sealed class ServerMetrics
     {
         if (publishTimeNs > 0)
         {
-            PublishToWrite.Observe(Math.Max(0, Simulation.UnixTime.NowNs() - publishTimeNs) / 1e9);
+            PublishToWrite.Observe(Math.Max(0, UnixClock.NowNs() - publishTimeNs) / 1e9);
         }
     }
+
+    /// <summary>Counts malformed input by the close code or HTTP status it was answered with.</summary>
+    public void CountProtocolError(int code) =>
+        ProtocolErrors.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
 
     /// <summary>Writes the Prometheus text exposition of every metric.</summary>
     public Task WriteAsync(Stream stream, CancellationToken cancellationToken = default) =>

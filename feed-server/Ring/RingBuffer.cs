@@ -84,6 +84,29 @@ internal sealed class RingBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(long lo, long hi) => _sequencer.Publish(lo, hi);
 
+    /// <summary>Publishes one event per item of <paramref name="items"/>, each slot filled in place by
+    /// <paramref name="translator"/>: claims as many slots as fit at once (the ring may be smaller than the batch),
+    /// fills them, publishes them together, and goes on with the rest.</summary>
+    /// <remarks>Producer thread only. The translator is a struct, so the call is direct and the loop costs what a
+    /// hand-written one does: nothing is allocated.</remarks>
+    public void PublishEvents<TItem, TTranslator>(ReadOnlySpan<TItem> items, TTranslator translator)
+        where TTranslator : struct, IEventTranslator<T, TItem>
+    {
+        while (!items.IsEmpty)
+        {
+            var n = Math.Min(items.Length, BufferSize);
+            var hi = _sequencer.Next(n);
+            var lo = hi - n + 1;
+            for (var i = 0; i < n; i++)
+            {
+                translator.TranslateTo(ref this[lo + i], in items[i]);
+            }
+
+            _sequencer.Publish(lo, hi);
+            items = items[n..];
+        }
+    }
+
     /// <inheritdoc cref="SingleProducerSequencer.GetRemainingCapacity"/>
     public long GetRemainingCapacity() => _sequencer.GetRemainingCapacity();
 

@@ -3,7 +3,7 @@ using DotNetty.Buffers;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
-using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Session;
 
@@ -18,8 +18,8 @@ namespace PriceFeed.Server.Session;
 /// </remarks>
 internal sealed class ClientProtocol
 {
-    public static readonly ClientProtocol Proto = new(WebSocketSubprotocols.ProtoV1, WebSocketOpcode.Binary);
-    public static readonly ClientProtocol Json = new(WebSocketSubprotocols.JsonV1, WebSocketOpcode.Text);
+    public static readonly ClientProtocol Proto = new(FeedSubprotocols.ProtoV1, WebSocketOpcode.Binary);
+    public static readonly ClientProtocol Json = new(FeedSubprotocols.JsonV1, WebSocketOpcode.Text);
 
     // Ignoring unknown fields keeps old servers working with newer clients (docs/protocol.md, "Changes to the protocol": fields are only ever added).
     private static readonly JsonParser s_jsonParser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
@@ -39,7 +39,7 @@ internal sealed class ClientProtocol
     public bool IsJson => Opcode == WebSocketOpcode.Text;
 
     public static ClientProtocol ForSubprotocol(string subprotocol) =>
-        subprotocol == WebSocketSubprotocols.JsonV1 ? Json : Proto;
+        subprotocol == FeedSubprotocols.JsonV1 ? Json : Proto;
 
     /// <summary>Encodes <paramref name="message"/> into a frame of this subprotocol.</summary>
     public WebSocketFrame Encode(ServerMessage message, IByteBufferAllocator allocator)

@@ -5,12 +5,13 @@ using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Security;
-using PriceFeed.Simulation;
 
 namespace PriceFeed.Server.Session;
 
-/// <summary>One client's conversation: hello, then subscribe/unsubscribe/ping in, answers and quotes out.</summary>
+/// <summary>One client's conversation: hello, then subscribe/unsubscribe/ping in, answers and quotes out; the
+/// use cases a client triggers (subscribe, unsubscribe, ping) are read here, one method each.</summary>
 /// <remarks>
 /// The last handler of an upgraded pipeline; runs on the channel's event loop only. A message of
 /// the wrong frame type closes with 1003, an unparsable or unknown one gets an <c>error</c> and
@@ -19,16 +20,16 @@ namespace PriceFeed.Server.Session;
 /// </remarks>
 internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocketFrame>
 {
-    private readonly ISessionHost _host;
+    private readonly SessionContext _sessions;
     private readonly ClientProtocol _protocol;
     private readonly ClientIdentity _identity;
     private IChannelHandlerContext? _context;
     private ClientSession? _session;
     private IScheduledTask? _expiryTimer;
 
-    public FeedSessionHandler(ISessionHost host, ClientProtocol protocol, ClientIdentity? identity = null)
+    public FeedSessionHandler(SessionContext sessions, ClientProtocol protocol, ClientIdentity? identity = null)
     {
-        _host = host;
+        _sessions = sessions;
         _protocol = protocol;
         _identity = identity ?? ClientIdentity.Anonymous;
     }
@@ -41,11 +42,11 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     public override void HandlerAdded(IChannelHandlerContext context)
     {
         _context = context;
-        _session = _host.OpenSession(context, _protocol, _identity.Entitlements);
+        _session = _sessions.Fanout.Open(context, _protocol.IsJson, _identity.Entitlements);
         if (_identity.Subject is { } subject)
         {
             // Who, from where, licensed for what: enough to audit a session, nothing that could replay it.
-            _host.Logger.LogDebug(
+            _sessions.Logger.LogDebug(
                 "Session for {Subject} from {Remote}, symbols {Entitlements}, until {ValidUntil:O}",
                 subject, context.Channel.RemoteAddress, _identity.Entitlements, _identity.ValidUntil);
         }
@@ -58,16 +59,16 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 static s => ((FeedSessionHandler)s).OnTokenExpired(), this, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
 
-        _host.Metrics.WebSocketSessionsOpen.Inc();
+        _sessions.Metrics.WebSocketSessionsOpen.Inc();
         Send(new ServerMessage
         {
             Hello = new Hello
             {
-                ServerId = _host.ServerId,
+                ServerId = _sessions.Server.ServerId,
                 Protocol = _protocol.Name,
-                HeartbeatIntervalMs = (uint)_host.Limits.HeartbeatIntervalMs,
-                MaxSymbolsPerClient = (uint)_host.MaxSymbolsPerClient,
-                SlowConsumerPolicy = _host.Policy,
+                HeartbeatIntervalMs = (uint)_sessions.Options.HeartbeatIntervalMs,
+                MaxSymbolsPerClient = (uint)_sessions.Options.MaxSymbolsPerClient,
+                SlowConsumerPolicy = _sessions.Options.Policy,
             },
         });
     }
@@ -88,14 +89,19 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     public override void ChannelInactive(IChannelHandlerContext context)
     {
         _expiryTimer?.Cancel();
-        _host.Metrics.WebSocketSessionsOpen.Dec();
-        _host.SessionClosed(this);
+        _sessions.Metrics.WebSocketSessionsOpen.Dec();
+        if (_session is not null)
+        {
+            // The client is gone: every trace of it leaves the registry.
+            _sessions.Subscriptions.Closed(_session);
+        }
+
         context.FireChannelInactive();
     }
 
     protected override void ChannelRead0(IChannelHandlerContext context, WebSocketFrame frame)
     {
-        _host.Metrics.FramesIn.Inc();
+        _sessions.Metrics.FramesIn.Inc();
         if (frame.Opcode != _protocol.Opcode)
         {
             // docs/protocol.md, "Close codes": 1003 for the wrong frame type for the subprotocol.
@@ -115,21 +121,41 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
             case ClientMessage.BodyOneofCase.Ping:
                 Send(new ServerMessage
                 {
-                    Pong = new Pong { ClientTimeNs = message.Ping.ClientTimeNs, ServerTimeNs = UnixTime.NowNs() },
+                    Pong = new Pong { ClientTimeNs = message.Ping.ClientTimeNs, ServerTimeNs = UnixClock.NowNs() },
                 });
                 break;
             case ClientMessage.BodyOneofCase.Subscribe:
-                _host.Subscribe(this, message.Subscribe);
+                OnSubscribe(message.Subscribe);
                 break;
             case ClientMessage.BodyOneofCase.Unsubscribe:
-                _host.Unsubscribe(this, message.Unsubscribe);
+                // Updates for those symbols stop at once; no answer.
+                _sessions.Subscriptions.Unsubscribe(Session, message.Unsubscribe);
                 break;
+        }
+    }
+
+    /// <summary>The subscribe use case: the subscription service applies the rules and keeps the registry in step;
+    /// the client gets <c>subscribe_result</c>, then the snapshot of the accepted symbols, then live quotes.</summary>
+    private void OnSubscribe(Subscribe request)
+    {
+        var snapshot = new List<SymbolSubscription>();
+        var result = _sessions.Subscriptions.Subscribe(Session, request, snapshot);
+        var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
+        if (overLimit > 0)
+        {
+            _sessions.Metrics.LimitsExceeded.WithLabels(MetricLabels.SymbolsPerClient).Inc(overLimit);
+        }
+
+        Send(new ServerMessage { SubscribeResult = result });
+        if (!request.SkipSnapshot)
+        {
+            Session.WriteSnapshot(snapshot);
         }
     }
 
     public override void ExceptionCaught(IChannelHandlerContext context, Exception exception)
     {
-        _host.Logger.LogWarning(exception, "Session {Remote} failed; closing with 1011", context.Channel.RemoteAddress);
+        _sessions.Logger.LogWarning(exception, "Session {Remote} failed; closing with 1011", context.Channel.RemoteAddress);
         Close(WebSocketCloseStatus.InternalServerError, "internal error");
     }
 
@@ -141,7 +167,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
             return;
         }
 
-        _host.Metrics.FramesOut.Inc();
+        _sessions.Metrics.FramesOut.Inc();
         _context.WriteAndFlushAsync(_protocol.Encode(message, _context.Allocator));
     }
 
@@ -154,7 +180,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         }
 
         // docs/protocol.md, "Tokens": a token that expires during the connection closes it with 1008.
-        _host.Metrics.AccessDenied.WithLabels(MetricLabels.TokenExpiredInSession).Inc();
+        _sessions.Metrics.AccessDenied.WithLabels(MetricLabels.TokenExpiredInSession).Inc();
         Close(WebSocketCloseStatus.PolicyViolation, "token expired");
     }
 
@@ -163,7 +189,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     {
         if (_context is not null)
         {
-            _host.Metrics.Closes.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            _sessions.Metrics.Closes.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             WebSocketProtocolHandler.InitiateClose(_context.Channel, code, reason);
         }
     }

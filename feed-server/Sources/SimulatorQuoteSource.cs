@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Simulation;
 
@@ -56,35 +58,26 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
     public void Dispose() => _simulator.Dispose();
 
     /// <inheritdoc />
-    public void Publish(ReadOnlySpan<SimulatedQuote> batch)
-    {
-        var publishTimeNs = UnixTime.NowNs();
-        var remaining = batch;
-        while (!remaining.IsEmpty)
-        {
-            // The ring may be smaller than the simulator's batch; claim what fits in one go.
-            var n = Math.Min(remaining.Length, _ring.BufferSize);
-            var hi = _ring.Next(n);
-            var lo = hi - n + 1;
-            for (var i = 0; i < n; i++)
-            {
-                ref readonly var source = ref remaining[i];
-                ref var slot = ref _ring[lo + i];
-                slot.SymbolId = _symbolIds[source.Instrument];
-                slot.Seq = source.Seq;
-                slot.SourceTimeNs = source.SourceTimeNs;
-                slot.PublishTimeNs = publishTimeNs;
-                slot.Bid = source.Bid;
-                slot.Ask = source.Ask;
-                slot.BidSize = source.BidSize;
-                slot.AskSize = source.AskSize;
-                slot.Last = source.Last;
-                slot.LastSize = source.LastSize;
-                slot.Volume = source.Volume;
-            }
+    public void Publish(ReadOnlySpan<SimulatedQuote> batch) =>
+        _ring.PublishEvents(batch, new SimulatedQuoteTranslator(_symbolIds, UnixClock.NowNs()));
 
-            _ring.Publish(lo, hi);
-            remaining = remaining[n..];
+    /// <summary>Fills a slot from a simulated quote: its instrument mapped to the server's symbol id, the batch's publish time.</summary>
+    private readonly struct SimulatedQuoteTranslator(int[] symbolIds, long publishTimeNs) : IEventTranslator<QuoteEvent, SimulatedQuote>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void TranslateTo(ref QuoteEvent slot, in SimulatedQuote source)
+        {
+            slot.SymbolId = symbolIds[source.Instrument];
+            slot.Seq = source.Seq;
+            slot.SourceTimeNs = source.SourceTimeNs;
+            slot.PublishTimeNs = publishTimeNs;
+            slot.Bid = source.Bid;
+            slot.Ask = source.Ask;
+            slot.BidSize = source.BidSize;
+            slot.AskSize = source.AskSize;
+            slot.Last = source.Last;
+            slot.LastSize = source.LastSize;
+            slot.Volume = source.Volume;
         }
     }
 }

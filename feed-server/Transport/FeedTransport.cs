@@ -7,18 +7,19 @@ using DotNetty.Transport.Channels;
 using DotNetty.Transport.Channels.Sockets;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
-using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Security;
 
 namespace PriceFeed.Server.Transport;
 
 /// <summary>The listening socket and the event loops: binds, builds each connection's pipeline, shuts down gracefully.</summary>
 /// <remarks>
 /// One boss loop accepts; worker loops, one per core, run every connection's handlers. A connection
-/// starts with the HTTP handlers (<see cref="PipelineNames"/>); <see cref="HttpRouter"/> swaps in the
-/// WebSocket ones on upgrade. With a certificate, a <see cref="TlsHandler"/> comes first and everything
-/// after it (HTTP, WebSocket) runs unchanged over TLS. <see cref="StartAsync"/>, then <see cref="CloseConnectionsAsync"/>
-/// and <see cref="StopLoopsAsync"/>, are called once each.
+/// starts with the HTTP handlers (<see cref="PipelineNames"/>) and then the first handler it is given, made
+/// for each connection by the owner (the application's router, which swaps in the WebSocket handlers on
+/// upgrade): the transport knows nothing above it. With a certificate, a <see cref="TlsHandler"/> comes first
+/// and everything after it (HTTP, WebSocket) runs unchanged over TLS. <see cref="StartAsync"/>, then
+/// <see cref="CloseConnectionsAsync"/> and <see cref="StopLoopsAsync"/>, are called once each.
 /// </remarks>
 internal sealed class FeedTransport : IDisposable
 {
@@ -32,18 +33,25 @@ internal sealed class FeedTransport : IDisposable
     /// <summary>TLS 1.2 and 1.3 only: DotNetty's default also offers 1.0 and 1.1, which RFC 8996 deprecates.</summary>
     private const SslProtocols TlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
-    private readonly FeedServer _server;
+    private readonly TransportOptions _options;
+    private readonly ServerMetrics _metrics;
+    private readonly Func<ConnectionAdmission, IChannelHandler> _firstHandler;
     private readonly MultithreadEventLoopGroup _bossGroup = new(1);
     private readonly MultithreadEventLoopGroup _workerGroup = new(Environment.ProcessorCount);
     private IChannel? _listener;
     private QueuedBytesMonitor? _queuedBytes;
 
-    public FeedTransport(FeedServer server)
+    /// <param name="options">Where to listen, TLS, and the limits of the HTTP handlers.</param>
+    /// <param name="metrics">Where connections, traffic and malformed requests are counted.</param>
+    /// <param name="firstHandler">Makes the handler after the HTTP decoder for each new connection, given whether
+    /// the connection fits the connection limits (it is answered, not dropped, when it does not).</param>
+    public FeedTransport(TransportOptions options, ServerMetrics metrics, Func<ConnectionAdmission, IChannelHandler> firstHandler)
     {
-        _server = server;
+        _options = options;
+        _metrics = metrics;
+        _firstHandler = firstHandler;
         FanoutLoop = (IEventLoop)_workerGroup.GetNext();
-        var limits = server.Options.Limits;
-        Connections = new ConnectionTracker(limits.MaxConnections, limits.MaxConnectionsPerIp, server.Metrics);
+        Connections = new ConnectionTracker(options.MaxConnections, options.MaxConnectionsPerIp, metrics);
     }
 
     public ConnectionTracker Connections { get; }
@@ -59,16 +67,15 @@ internal sealed class FeedTransport : IDisposable
 
     public async Task StartAsync()
     {
-        var options = _server.Options;
-        var limits = options.Limits;
-        var traffic = new TrafficCounterHandler(_server.Metrics);
+        var options = _options;
+        var traffic = new TrafficCounterHandler(_metrics);
         var certificate = options.TlsCertificate;
-        var handshakeTimeout = TimeSpan.FromMilliseconds(limits.HandshakeTimeoutMs);
-        var metrics = _server.Metrics;
+        var handshakeTimeout = options.HandshakeTimeout;
+        var metrics = _metrics;
         Action countTimeout = () => metrics.LimitsExceeded.WithLabels(MetricLabels.HandshakeTimeout).Inc();
-        var httpOptions = new HttpDecoderOptions(limits.MaxRequestLineBytes, limits.MaxHeaderBytes)
+        var httpOptions = new HttpDecoderOptions(options.MaxRequestLineBytes, options.MaxHeaderBytes)
         {
-            OnError = status => _server.CountProtocolError((ushort)status),
+            OnError = status => metrics.CountProtocolError((ushort)status),
         };
 
         var bootstrap = new ServerBootstrap()
@@ -95,13 +102,13 @@ internal sealed class FeedTransport : IDisposable
                     .AddLast(PipelineNames.Traffic, traffic)
                     .AddLast(PipelineNames.HttpDecoder, new HttpRequestDecoder(httpOptions))
                     .AddLast(PipelineNames.HttpTimeout, new HttpTimeoutHandler(handshakeTimeout, countTimeout))
-                    .AddLast(PipelineNames.HttpRouter, new HttpRouter(_server, admission));
+                    .AddLast(PipelineNames.HttpRouter, _firstHandler(admission));
             }));
 
         var address = IPAddress.TryParse(options.Host, out var ip) ? ip
             : (await Dns.GetHostAddressesAsync(options.Host).ConfigureAwait(false)).First();
         _listener = await bootstrap.BindAsync(new IPEndPoint(address, options.Port)).ConfigureAwait(false);
-        _queuedBytes = new QueuedBytesMonitor(Connections, limits.MaxQueuedBytes, _server.Metrics);
+        _queuedBytes = new QueuedBytesMonitor(Connections, options.MaxQueuedBytes, _metrics);
     }
 
     /// <summary>Stops the queued-bytes timer; <see cref="CloseConnectionsAsync"/> does it too.</summary>
@@ -122,7 +129,7 @@ internal sealed class FeedTransport : IDisposable
         var closes = Connections.Channels
             .Select(channel => WebSocketProtocolHandler.InitiateClose(channel, WebSocketCloseStatus.GoingAway, "server shutting down"))
             .ToArray();
-        var grace = TimeSpan.FromMilliseconds(_server.Options.Limits.CloseTimeoutMs + 500);
+        var grace = _options.CloseTimeout + TimeSpan.FromMilliseconds(500);
         await Task.WhenAny(Task.WhenAll(closes), Task.Delay(grace)).ConfigureAwait(false);
     }
 

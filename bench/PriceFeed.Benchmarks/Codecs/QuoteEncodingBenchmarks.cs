@@ -2,8 +2,10 @@ using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Benchmarks.Codecs;
 

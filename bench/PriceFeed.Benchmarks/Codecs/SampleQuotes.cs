@@ -1,5 +1,6 @@
 using System.Text;
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
 

@@ -6,6 +6,7 @@ using PriceFeed.Benchmarks.Codecs;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
 

@@ -5,6 +5,7 @@ using PriceFeed.Benchmarks.Codecs;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Benchmarks.Fanout;
 

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Benchmarks.Ring;

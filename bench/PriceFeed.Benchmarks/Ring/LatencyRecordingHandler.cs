@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HdrHistogram;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Benchmarks.Ring;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Benchmarks.Ring;

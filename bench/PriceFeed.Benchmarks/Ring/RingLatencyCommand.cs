@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Benchmarks.Ring;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Benchmarks.Ring;

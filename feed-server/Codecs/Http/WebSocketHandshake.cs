@@ -35,8 +35,8 @@ internal static class WebSocketHandshake
 
     /// <summary>Checks <paramref name="request"/> against RFC 6455 4.2.1 and picks the subprotocol.</summary>
     /// <param name="request">The upgrade request.</param>
-    /// <param name="supportedSubprotocols">What we speak, the default first (for PriceFeed,
-    /// <see cref="WebSockets.WebSocketSubprotocols.All"/>).</param>
+    /// <param name="supportedSubprotocols">What we speak, the default first (the application's: the codec knows
+    /// no subprotocol of its own).</param>
     /// <remarks>
     /// Subprotocols: the first value the client offers that we support wins, in the client's order of preference.
     /// With none offered, the default is used and no Sec-WebSocket-Protocol is sent back. When the client offers
@@ -141,7 +141,10 @@ internal static class WebSocketHandshake
     }
 
     /// <summary>Answers a refused handshake with its status, headers and message, and closes the connection.</summary>
-    public static Task WriteRejectionAsync(IChannelHandlerContext context, WebSocketHandshakeResult result)
+    /// <param name="context">Where to write from.</param>
+    /// <param name="result">The failed result of <see cref="Validate"/>.</param>
+    /// <param name="headOnly">For a HEAD request: the same headers and no body (RFC 9110 9.3.2).</param>
+    public static Task WriteRejectionAsync(IChannelHandlerContext context, WebSocketHandshakeResult result, bool headOnly = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(result);
@@ -151,6 +154,7 @@ internal static class WebSocketHandshake
             "text/plain; charset=utf-8",
             Encoding.UTF8.GetBytes(result.Message + "\n"),
             keepAlive: false,
+            headOnly: headOnly,
             extraHeaders: result.ExtraHeaders);
     }
 

@@ -1,8 +1,9 @@
 namespace PriceFeed.Server.Codecs.WebSockets;
 
-/// <summary>Close codes the PriceFeed contract uses, and the RFC 6455 rule for which codes may travel in a Close frame.</summary>
-/// <remarks>Names follow RFC 6455 section 7.4.1 and the IANA "WebSocket Close Code Number" registry;
-/// <see cref="SlowConsumer"/> is ours, from the 4000-4999 private-use range.</remarks>
+/// <summary>The close codes of RFC 6455 and the IANA registry that the server sends, and the RFC 6455 rule for which
+/// codes may travel in a Close frame.</summary>
+/// <remarks>Names follow RFC 6455 section 7.4.1 and the IANA "WebSocket Close Code Number" registry. Codes of an
+/// application (the 4000-4999 private-use range) belong to it, not to the codec: PriceFeed's are in <c>Wire/</c>.</remarks>
 internal static class WebSocketCloseStatus
 {
     /// <summary>1000: the purpose of the connection is fulfilled.</summary>
@@ -31,9 +32,6 @@ internal static class WebSocketCloseStatus
 
     /// <summary>1013: the server is full; try again later (IANA registry).</summary>
     public const ushort TryAgainLater = 1013;
-
-    /// <summary>4001: the client stayed over its send-queue bound longer than the grace period.</summary>
-    public const ushort SlowConsumer = 4001;
 
     /// <summary>Whether <paramref name="code"/> may appear in the payload of a Close frame.</summary>
     /// <remarks>RFC 6455 7.4.1 and 7.4.2: below 1000 is unused; 1004 is reserved; 1005, 1006 and 1015 are

@@ -1,8 +1,9 @@
 using Google.Protobuf;
 using PriceFeed.Protocol;
 using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Bus;
 using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Sources;
+using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 

@@ -1,5 +1,6 @@
-using PriceFeed.Server.Bus;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Sources;
+using PriceFeed.Server.Sources.Redis;
 
 namespace PriceFeed.Tests.Bus;
 

@@ -1,5 +1,6 @@
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Security;
 using PriceFeed.Server.Sources;

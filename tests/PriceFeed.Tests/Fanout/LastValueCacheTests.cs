@@ -1,4 +1,5 @@
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Tests.Fanout;

@@ -2,8 +2,10 @@ using DotNetty.Buffers;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Transport;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Fanout;
 

@@ -1,4 +1,5 @@
 using PriceFeed.Server.Fanout;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Fanout;
 

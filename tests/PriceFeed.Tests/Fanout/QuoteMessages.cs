@@ -1,4 +1,5 @@
 using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 
 namespace PriceFeed.Tests.Fanout;

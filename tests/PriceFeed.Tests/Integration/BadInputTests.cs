@@ -1,5 +1,6 @@
 using System.Text;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 using PriceFeed.Tests.Codecs.WebSockets;
 using PriceFeed.Tests.Testing;
 
@@ -40,8 +41,8 @@ public sealed class BadInputTests
             "new message inside a fragmented one",
             [.. ClientFrames.Frame(WebSocketOpcode.Binary, [0x1A], fin: false), .. ClientFrames.Frame(WebSocketOpcode.Binary, [0x00])],
             WebSocketCloseStatus.ProtocolError),
-        BadInput.Frame("invalid UTF-8 text on the JSON subprotocol", ClientFrames.Frame(WebSocketOpcode.Text, [(byte)'{', 0xC3, 0x28, (byte)'}']), WebSocketCloseStatus.InvalidPayloadData, WebSocketSubprotocols.JsonV1),
-        BadInput.Frame("text ending inside a code point", ClientFrames.Frame(WebSocketOpcode.Text, [(byte)'"', 0xE2, 0x82]), WebSocketCloseStatus.InvalidPayloadData, WebSocketSubprotocols.JsonV1),
+        BadInput.Frame("invalid UTF-8 text on the JSON subprotocol", ClientFrames.Frame(WebSocketOpcode.Text, [(byte)'{', 0xC3, 0x28, (byte)'}']), WebSocketCloseStatus.InvalidPayloadData, FeedSubprotocols.JsonV1),
+        BadInput.Frame("text ending inside a code point", ClientFrames.Frame(WebSocketOpcode.Text, [(byte)'"', 0xE2, 0x82]), WebSocketCloseStatus.InvalidPayloadData, FeedSubprotocols.JsonV1),
         BadInput.Frame("close with reserved code 1005", ClientFrames.Close(1005, []), WebSocketCloseStatus.ProtocolError),
         BadInput.Frame("close with code 999", ClientFrames.Close(999, []), WebSocketCloseStatus.ProtocolError),
         BadInput.Frame("close with code 2000", ClientFrames.Close(2000, "why"u8), WebSocketCloseStatus.ProtocolError),
@@ -123,7 +124,7 @@ public sealed class BadInputTests
         public static BadInput Http(string name, byte[] request, int status) => new(name, request, status, null, null, null);
 
         /// <summary>Frames sent after a good handshake (on the proto subprotocol unless given).</summary>
-        public static BadInput Frame(string name, byte[] frames, ushort closeCode, string subprotocol = WebSocketSubprotocols.ProtoV1) =>
+        public static BadInput Frame(string name, byte[] frames, ushort closeCode, string subprotocol = FeedSubprotocols.ProtoV1) =>
             new(name, frames, null, null, closeCode, subprotocol);
 
         public async Task CheckAsync(int port)

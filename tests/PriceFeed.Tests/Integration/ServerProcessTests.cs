@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
-using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
 using PriceFeed.Tests.Testing;
+using Subprotocols = PriceFeed.Server.Wire.FeedSubprotocols;
 
 namespace PriceFeed.Tests.Integration;
 

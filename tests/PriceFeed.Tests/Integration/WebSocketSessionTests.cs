@@ -4,8 +4,8 @@ using Google.Protobuf;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Simulation;
-using Subprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
 using PriceFeed.Tests.Testing;
+using Subprotocols = PriceFeed.Server.Wire.FeedSubprotocols;
 
 namespace PriceFeed.Tests.Integration;
 

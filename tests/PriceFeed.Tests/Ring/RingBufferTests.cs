@@ -49,6 +49,34 @@ public sealed class RingBufferTests
     }
 
     [Fact]
+    public void PublishEventsClaimsWhatFitsAndPublishesABatchLargerThanTheRingInOrder()
+    {
+        // No gating sequence: the producer never waits, so the ring laps and keeps the last lap's values.
+        var ring = new RingBuffer<LongEvent>(4, new BusySpinWaitStrategy());
+        long[] items = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+
+        ring.PublishEvents<long, PlusOneHundred>(items, default);
+
+        Assert.Equal(9, ring.Cursor);
+        Assert.Equal([116L, 117L, 118L, 119L], [ring[6].Value, ring[7].Value, ring[8].Value, ring[9].Value]);
+    }
+
+    [Fact]
+    public void PublishEventsAllocatesNothing()
+    {
+        var ring = new RingBuffer<LongEvent>(64, new BusySpinWaitStrategy());
+        long[] items = [.. Enumerable.Range(0, 100).Select(i => (long)i)];
+        ring.PublishEvents<long, PlusOneHundred>(items, default);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        ring.PublishEvents<long, PlusOneHundred>(items, default);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(199, ring.Cursor);
+    }
+
+    [Fact]
     public void FillsSlotsInPlaceWithoutAllocating()
     {
         var ring = new RingBuffer<LongEvent>(64, new SpinThenBlockWaitStrategy());
@@ -209,5 +237,10 @@ public sealed class RingBufferTests
 
             Values.Add(data.Value);
         }
+    }
+
+    private readonly struct PlusOneHundred : IEventTranslator<LongEvent, long>
+    {
+        public void TranslateTo(ref LongEvent slot, in long item) => slot.Value = item + 100;
     }
 }

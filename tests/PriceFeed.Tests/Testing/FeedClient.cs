@@ -2,7 +2,8 @@ using System.Net.WebSockets;
 using System.Text;
 using Google.Protobuf;
 using PriceFeed.Protocol.V1;
-using WebSocketSubprotocols = PriceFeed.Server.Codecs.WebSockets.WebSocketSubprotocols;
+using PriceFeed.Server.Wire;
+using FeedSubprotocols = PriceFeed.Server.Wire.FeedSubprotocols;
 
 namespace PriceFeed.Tests.Testing;
 
@@ -68,7 +69,7 @@ internal sealed class FeedClient : IAsyncDisposable
             throw;
         }
 
-        return new FeedClient(socket, subprotocol == WebSocketSubprotocols.JsonV1);
+        return new FeedClient(socket, subprotocol == FeedSubprotocols.JsonV1);
     }
 
     /// <summary>Connects and reads the <c>hello</c> the server sends first.</summary>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Testing;
 
@@ -55,7 +56,7 @@ internal sealed class RawConnection : IDisposable
             Assert.Equal(101, response.Status);
             Assert.Equal(WebSocketHandshake.Accept(key), response.Header("Sec-WebSocket-Accept"));
             var hello = await connection.ReadFrameAsync();
-            Assert.Equal(subprotocol == WebSocketSubprotocols.JsonV1 ? WebSocketOpcode.Text : WebSocketOpcode.Binary, hello.Opcode);
+            Assert.Equal(subprotocol == FeedSubprotocols.JsonV1 ? WebSocketOpcode.Text : WebSocketOpcode.Binary, hello.Opcode);
             return connection;
         }
         catch

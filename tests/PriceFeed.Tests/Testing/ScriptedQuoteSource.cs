@@ -1,3 +1,5 @@
+using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Sources;
 using PriceFeed.Simulation;

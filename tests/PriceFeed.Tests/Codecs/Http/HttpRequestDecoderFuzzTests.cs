@@ -4,6 +4,7 @@ using DotNetty.Buffers;
 using DotNetty.Transport.Channels;
 using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.Http;
+using PriceFeed.Server.Session;
 using PriceFeed.Tests.Codecs.Fuzzing;
 using Xunit.Abstractions;
 

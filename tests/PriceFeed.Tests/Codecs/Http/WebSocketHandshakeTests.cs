@@ -5,6 +5,7 @@ using PriceFeed.Server.Codecs.Http;
 using PriceFeed.Server.Codecs.WebSockets;
 
 using PriceFeed.Tests.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Codecs.Http;
 
@@ -19,11 +20,11 @@ public sealed class WebSocketHandshakeTests
     [Fact]
     public void AcceptsAValidHandshakeWithTheDefaultSubprotocolAndDoesNotEchoIt()
     {
-        var result = WebSocketHandshake.Validate(Request(), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(), FeedSubprotocols.All);
 
         Assert.True(result.IsSuccess);
         Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", result.AcceptKey);
-        Assert.Equal(WebSocketSubprotocols.ProtoV1, result.Subprotocol);
+        Assert.Equal(FeedSubprotocols.ProtoV1, result.Subprotocol);
         Assert.False(result.EchoSubprotocol);
     }
 
@@ -33,7 +34,7 @@ public sealed class WebSocketHandshakeTests
     [InlineData("UPGRADE", "h2c, websocket")]
     public void MatchesUpgradeAndConnectionTokensCaseInsensitivelyInLists(string connection, string upgrade)
     {
-        var result = WebSocketHandshake.Validate(Request(("Connection", connection), ("Upgrade", upgrade)), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Connection", connection), ("Upgrade", upgrade)), FeedSubprotocols.All);
 
         Assert.True(result.IsSuccess);
     }
@@ -43,7 +44,7 @@ public sealed class WebSocketHandshakeTests
     [InlineData("Upgrade", "h2c")]
     public void Refuses400WhenUpgradeOrConnectionLacksItsToken(string name, string value)
     {
-        var result = WebSocketHandshake.Validate(Request((name, value)), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request((name, value)), FeedSubprotocols.All);
 
         Assert.Equal(400, result.Status);
     }
@@ -57,7 +58,7 @@ public sealed class WebSocketHandshakeTests
     [InlineData("not base64 at all!!!!!!=")]
     public void Refuses400WhenTheKeyIsMissingOrNotSixteenBytes(string? key)
     {
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Key", key)), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Key", key)), FeedSubprotocols.All);
 
         Assert.False(result.IsSuccess);
         Assert.Equal(400, result.Status);
@@ -69,7 +70,7 @@ public sealed class WebSocketHandshakeTests
     [InlineData(null)]
     public void Refuses426WithTheSupportedVersionWhenTheVersionIsNot13(string? version)
     {
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Version", version)), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Version", version)), FeedSubprotocols.All);
 
         Assert.Equal(426, result.Status);
         Assert.Contains(new KeyValuePair<string, string>("Sec-WebSocket-Version", "13"), result.ExtraHeaders);
@@ -78,7 +79,7 @@ public sealed class WebSocketHandshakeTests
     [Fact]
     public void Refuses405WhenTheMethodIsNotGet()
     {
-        var result = WebSocketHandshake.Validate(Request(method: "POST"), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(method: "POST"), FeedSubprotocols.All);
 
         Assert.Equal(405, result.Status);
         Assert.Contains(new KeyValuePair<string, string>("Allow", "GET"), result.ExtraHeaders);
@@ -86,7 +87,7 @@ public sealed class WebSocketHandshakeTests
 
     [Fact]
     public void Refuses400OverHttp10() =>
-        Assert.Equal(400, WebSocketHandshake.Validate(Request(versionMinor: 0), WebSocketSubprotocols.All).Status);
+        Assert.Equal(400, WebSocketHandshake.Validate(Request(versionMinor: 0), FeedSubprotocols.All).Status);
 
     [Theory]
     [InlineData("pricefeed.v1.json", "pricefeed.v1.json")]
@@ -96,7 +97,7 @@ public sealed class WebSocketHandshakeTests
     [InlineData("pricefeed.v1.proto,pricefeed.v1.json", "pricefeed.v1.proto")]
     public void ChoosesTheFirstOfferedSubprotocolWeSupportAndEchoesIt(string offered, string chosen)
     {
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", offered)), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", offered)), FeedSubprotocols.All);
 
         Assert.True(result.IsSuccess);
         Assert.Equal(chosen, result.Subprotocol);
@@ -111,15 +112,15 @@ public sealed class WebSocketHandshakeTests
         headers.Add("Sec-WebSocket-Protocol", "chat");
         headers.Add("Sec-WebSocket-Protocol", "pricefeed.v1.json");
 
-        var result = WebSocketHandshake.Validate(new HttpRequest("GET", "/ws", 1, headers), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(new HttpRequest("GET", "/ws", 1, headers), FeedSubprotocols.All);
 
-        Assert.Equal(WebSocketSubprotocols.JsonV1, result.Subprotocol);
+        Assert.Equal(FeedSubprotocols.JsonV1, result.Subprotocol);
     }
 
     [Fact]
     public void Refuses400NamingTheSupportedSubprotocolsWhenTheClientOffersOnlyOthers()
     {
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", "chat, superchat")), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", "chat, superchat")), FeedSubprotocols.All);
 
         Assert.Equal(400, result.Status);
         Assert.Contains("pricefeed.v1.proto, pricefeed.v1.json", result.Message, StringComparison.Ordinal);
@@ -129,7 +130,7 @@ public sealed class WebSocketHandshakeTests
     public void WritesTheSwitchingProtocolsAnswerAndKeepsTheConnectionOpen()
     {
         var (channel, context) = HttpResponsesTests.NewChannel();
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", "pricefeed.v1.json")), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Protocol", "pricefeed.v1.json")), FeedSubprotocols.All);
 
         WebSocketHandshake.WriteSwitchingProtocolsAsync(context, result);
 
@@ -149,7 +150,7 @@ public sealed class WebSocketHandshakeTests
     {
         var (channel, context) = HttpResponsesTests.NewChannel();
 
-        WebSocketHandshake.WriteSwitchingProtocolsAsync(context, WebSocketHandshake.Validate(Request(), WebSocketSubprotocols.All));
+        WebSocketHandshake.WriteSwitchingProtocolsAsync(context, WebSocketHandshake.Validate(Request(), FeedSubprotocols.All));
 
         Assert.DoesNotContain("Sec-WebSocket-Protocol", channel.ReadAllOutboundText(), StringComparison.Ordinal);
     }
@@ -158,7 +159,7 @@ public sealed class WebSocketHandshakeTests
     public void WritesARejectionWithItsHeadersAndClosesTheConnection()
     {
         var (channel, context) = HttpResponsesTests.NewChannel();
-        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Version", "8")), WebSocketSubprotocols.All);
+        var result = WebSocketHandshake.Validate(Request(("Sec-WebSocket-Version", "8")), FeedSubprotocols.All);
 
         WebSocketHandshake.WriteRejectionAsync(context, result);
 
@@ -232,7 +233,7 @@ public sealed class WebSocketHandshakeTests
     {
         public override void ChannelRead(IChannelHandlerContext context, object message)
         {
-            var result = WebSocketHandshake.Validate((HttpRequest)message, WebSocketSubprotocols.All);
+            var result = WebSocketHandshake.Validate((HttpRequest)message, FeedSubprotocols.All);
             Assert.True(result.IsSuccess);
             WebSocketHandshake.WriteSwitchingProtocolsAsync(context, result);
 

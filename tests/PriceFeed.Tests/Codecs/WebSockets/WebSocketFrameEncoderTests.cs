@@ -1,6 +1,7 @@
 using DotNetty.Buffers;
 using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Codecs.WebSockets;
 
@@ -91,7 +92,7 @@ public sealed class WebSocketFrameEncoderTests
     {
         var channel = new EmbeddedChannel(new WebSocketFrameEncoder());
 
-        channel.WriteAndFlushAsync(WebSocketFrame.CloseFrame(WebSocketCloseStatus.SlowConsumer, "slow"));
+        channel.WriteAndFlushAsync(WebSocketFrame.CloseFrame(FeedCloseStatus.SlowConsumer, "slow"));
 
         var frame = Assert.Single(ServerFrames.Parse(channel.ReadAllOutboundBytes()));
         Assert.Equal(WebSocketOpcode.Close, frame.Opcode);

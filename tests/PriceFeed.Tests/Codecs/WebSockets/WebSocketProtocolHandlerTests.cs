@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DotNetty.Buffers;
 using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Server.Codecs.WebSockets;
+using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Tests.Codecs.WebSockets;
 
@@ -133,7 +134,7 @@ public sealed class WebSocketProtocolHandlerTests
     public void WritesNoFrameAfterItsCloseAndReleasesWhatItDrops()
     {
         var channel = NewChannel();
-        WebSocketProtocolHandler.InitiateClose(channel, WebSocketCloseStatus.SlowConsumer, "slow consumer");
+        WebSocketProtocolHandler.InitiateClose(channel, FeedCloseStatus.SlowConsumer, "slow consumer");
         channel.ReadAllOutboundBytes();
 
         var late = WebSocketFrame.BinaryFrame(Unpooled.WrappedBuffer([1, 2, 3]));

@@ -1,9 +1,0 @@
-namespace PriceFeed.Server.Bus;
-
-/// <summary>What <see cref="QuoteWireReader.NextBatchEntry"/> found.</summary>
-internal enum WireReadResult
-{
-    Read,
-    End,
-    Malformed,
-}

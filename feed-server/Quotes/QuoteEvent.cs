@@ -1,0 +1,46 @@
+namespace PriceFeed.Server.Quotes;
+
+/// <summary>
+/// One quote in a slot of the quote ring, filled in place by the source and read in place by
+/// the fan-out processor.
+/// </summary>
+/// <remarks>
+/// Plain data and no references: the symbol is interned to <see cref="SymbolId"/> at the
+/// edge, so a slot holds no string and the ring's array holds nothing for the GC to trace.
+/// Fields mirror <c>pricefeed.v1.Quote</c>; times are Unix nanoseconds. 88 bytes.
+/// </remarks>
+internal struct QuoteEvent
+{
+    /// <summary>The interned symbol.</summary>
+    public int SymbolId;
+
+    /// <summary>Per-symbol sequence number from the source.</summary>
+    public ulong Seq;
+
+    /// <summary>When the source produced the quote, Unix nanoseconds.</summary>
+    public long SourceTimeNs;
+
+    /// <summary>When the server took the quote into its ring, Unix nanoseconds; stamped by the source once per published batch.</summary>
+    public long PublishTimeNs;
+
+    /// <summary>Best bid price.</summary>
+    public double Bid;
+
+    /// <summary>Best ask price.</summary>
+    public double Ask;
+
+    /// <summary>Size at the best bid.</summary>
+    public double BidSize;
+
+    /// <summary>Size at the best ask.</summary>
+    public double AskSize;
+
+    /// <summary>Last trade price.</summary>
+    public double Last;
+
+    /// <summary>Last trade size.</summary>
+    public double LastSize;
+
+    /// <summary>Cumulative traded volume.</summary>
+    public ulong Volume;
+}

@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using PriceFeed.Server.Quotes;
+using PriceFeed.Server.Ring;
+using PriceFeed.Server.Wire;
+
+namespace PriceFeed.Server.Sources.Redis;
+
+/// <summary>The bus thread, the ring's single producer: takes each message from the inbox, decodes it, applies the seq
+/// rule and publishes the quotes into the ring.</summary>
+internal sealed partial class RedisQuoteSource
+{
+    private void Run()
+    {
+        try
+        {
+            var token = _stopping.Token;
+            while (!token.IsCancellationRequested)
+            {
+                PollState();
+                if (Interlocked.Exchange(ref _reconciled, null) is { } contents)
+                {
+                    ApplyCache(contents);
+                }
+
+                StartReconcileIfDue();
+                if (_inbox.TryTake(out var message, StatePollMs, token))
+                {
+                    ApplyMessage(message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            _ready.TrySetResult();
+            _completion.TrySetResult();
+        }
+    }
+
+    private void ApplyMessage(byte[] message)
+    {
+        var publishTimeNs = UnixClock.NowNs();
+        var position = 0;
+        while (true)
+        {
+            var result = QuoteWireReader.NextBatchEntry(message, ref position, out var bytes);
+            if (result == WireReadResult.End)
+            {
+                break;
+            }
+
+            if (result == WireReadResult.Malformed)
+            {
+                // The quotes read before the damage are good; the rest of the message is not readable.
+                Interlocked.Increment(ref _malformed);
+                break;
+            }
+
+            if (TryDecode(bytes, out var quote) && Admit(quote.SymbolId, quote.Seq, fromCache: false))
+            {
+                Append(quote, publishTimeNs);
+            }
+        }
+
+        FlushPending();
+    }
+
+    private bool TryDecode(ReadOnlySpan<byte> bytes, out QuoteEvent quote)
+    {
+        if (QuoteWireReader.TryReadQuote(bytes, out quote, out var symbol) && _symbolCache.TryGetId(symbol, out var id))
+        {
+            quote.SymbolId = id;
+            return true;
+        }
+
+        Interlocked.Increment(ref _malformed);
+        return false;
+    }
+
+    /// <summary>The seq rule: only newer quotes go into the ring; a jump is a gap.</summary>
+    private bool Admit(int symbolId, ulong seq, bool fromCache)
+    {
+        ref var last = ref _lastSeq[symbolId];
+        if (seq <= last)
+        {
+            // From the cache, an entry the node already has is the normal case, not worth counting.
+            if (!fromCache)
+            {
+                Interlocked.Increment(ref _staleQuotes);
+            }
+
+            return false;
+        }
+
+        // A symbol's first quote may start anywhere: a node joins mid-session. Quotes from the cache skip by design.
+        if (!fromCache && last != 0 && seq != last + 1)
+        {
+            Interlocked.Increment(ref _gaps);
+            WantReconcile();
+        }
+
+        last = seq;
+        return true;
+    }
+
+    private void Append(in QuoteEvent quote, long publishTimeNs)
+    {
+        ref var slot = ref _pending[_pendingCount++];
+        slot = quote;
+        slot.PublishTimeNs = publishTimeNs;
+        if (_pendingCount == _pending.Length)
+        {
+            FlushPending();
+        }
+    }
+
+    /// <summary>Publishes the pending quotes into the ring at once: the ring claims the slots, they are filled in place.</summary>
+    private void FlushPending()
+    {
+        _ring.PublishEvents(new ReadOnlySpan<QuoteEvent>(_pending, 0, _pendingCount), default(CopyQuote));
+        Interlocked.Add(ref _published, _pendingCount);
+        _pendingCount = 0;
+    }
+
+    /// <summary>Fills a slot with a pending quote, publish time already stamped.</summary>
+    private readonly struct CopyQuote : IEventTranslator<QuoteEvent, QuoteEvent>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void TranslateTo(ref QuoteEvent slot, in QuoteEvent item) => slot = item;
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Logging;
+using PriceFeed.Protocol;
+using StackExchange.Redis;
+
+namespace PriceFeed.Server.Sources.Redis;
+
+/// <summary>The connection: connect, subscribe and retry; messages into the inbox; the up/down state the bus thread polls.</summary>
+/// <remarks>Connect and subscribe run as a task; <see cref="OnMessage"/> on the client's message loop;
+/// <see cref="PollState"/> on the bus thread.</remarks>
+internal sealed partial class RedisQuoteSource
+{
+    /// <summary>Connects (waiting at most the connect timeout), then subscribes, retrying until Redis is there.</summary>
+    private async Task ConnectAsync(CancellationToken token)
+    {
+        var redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
+        redis.ConnectionRestored += OnConnectionRestored;
+        Volatile.Write(ref _redis, redis);
+        var warned = false;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                // Subscribe before the first reconcile: a message published meanwhile waits in the inbox, it is not lost.
+                var messages = await redis.GetSubscriber().SubscribeAsync(s_channel).ConfigureAwait(false);
+                messages.OnMessage(OnMessage);
+                _subscribed = true;
+                Interlocked.Exchange(ref _reconcilesWanted, 1);
+                return;
+            }
+            catch (RedisException ex)
+            {
+                if (!warned)
+                {
+                    warned = true;
+                    _logger.LogWarning(
+                        "Redis bus at {Endpoint} not reachable ({Message}); serving without the shared cache until it is",
+                        _endpoint, ex.Message);
+                    // Serve rather than wait: the cache is loaded when Redis comes.
+                    _ready.TrySetResult();
+                }
+            }
+
+            try
+            {
+                await Task.Delay(SubscribeRetryMs, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs on the client's message loop, one message at a time; must not block it.</summary>
+    private void OnMessage(ChannelMessage message)
+    {
+        byte[]? bytes = message.Message;
+        if (bytes is null)
+        {
+            return;
+        }
+
+        if (!_inbox.TryAdd(bytes))
+        {
+            // The bus thread is behind (the ring is full): drop, and heal from the cache when it catches up.
+            Interlocked.Increment(ref _messagesOverflowed);
+            WantReconcile();
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // Whatever was published while the connection was down is lost to this node: reload the cache now,
+        // and once more after the resubscription has certainly gone through.
+        Interlocked.Exchange(ref _reconcilesWanted, 2);
+    }
+
+    private void PollState()
+    {
+        var now = Environment.TickCount64;
+        if (now - _lastStatePollTicks < StatePollMs)
+        {
+            return;
+        }
+
+        _lastStatePollTicks = now;
+        var redis = Volatile.Read(ref _redis);
+        var up = _subscribed && redis is not null && redis.IsConnected && redis.GetSubscriber().IsConnected(s_channel);
+        if (Interlocked.Exchange(ref _up, up ? 1 : 0) == (up ? 1 : 0))
+        {
+            return;
+        }
+
+        if (up)
+        {
+            _logger.LogInformation("Redis bus up at {Endpoint}: subscribed to {Channel}", _endpoint, RedisBus.QuotesChannel);
+        }
+        else
+        {
+            _logger.LogWarning(
+                "Redis bus down at {Endpoint}: serving clients from this node's cache; reloading the shared cache when it is back",
+                _endpoint);
+        }
+    }
+}
