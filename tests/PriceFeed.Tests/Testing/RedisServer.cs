@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using PriceFeed.Tests.Testing;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A real <c>redis-server</c> child process on 127.0.0.1 and a free port, with nothing on disk.</summary>
 /// <remarks>

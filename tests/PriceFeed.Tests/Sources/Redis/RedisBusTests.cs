@@ -6,7 +6,7 @@ using PriceFeed.Server.Hosting;
 using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Sources.Redis;
 
 /// <summary>Scale-out through a real Redis: the real publisher (the simulator's command line), nodes fed by the bus, real clients.</summary>
 /// <remarks>

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Tests.Testing;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Testing;
 
 /// <summary>A client that subscribes, then keeps reading in the background, checking seq as quotes arrive.</summary>
 /// <remarks>

@@ -2,7 +2,7 @@ using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Sources;
 using PriceFeed.Server.Sources.Redis;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Sources.Redis;
 
 public sealed class SymbolCacheTests
 {

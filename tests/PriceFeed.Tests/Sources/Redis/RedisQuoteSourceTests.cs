@@ -7,7 +7,7 @@ using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
 
-namespace PriceFeed.Tests.Bus;
+namespace PriceFeed.Tests.Sources.Redis;
 
 /// <summary>The node's seq rule, driven message by message through a real Redis: what goes into the ring and what does not.</summary>
 public sealed class RedisQuoteSourceTests
