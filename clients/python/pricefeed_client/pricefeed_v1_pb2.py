@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12pricefeed_v1.proto\x12\x0cpricefeed.v1\"\xc4\x01\n\x05Quote\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\x16\n\x0esource_time_ns\x18\x03 \x01(\x03\x12\x17\n\x0fpublish_time_ns\x18\x04 \x01(\x03\x12\x0b\n\x03\x62id\x18\x05 \x01(\x01\x12\x0b\n\x03\x61sk\x18\x06 \x01(\x01\x12\x10\n\x08\x62id_size\x18\x07 \x01(\x01\x12\x10\n\x08\x61sk_size\x18\x08 \x01(\x01\x12\x0c\n\x04last\x18\t \x01(\x01\x12\x11\n\tlast_size\x18\n \x01(\x01\x12\x0e\n\x06volume\x18\x0b \x01(\x04\"\\\n\tSubscribe\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0f\n\x07symbols\x18\x02 \x03(\t\x12\x13\n\x0bthrottle_ms\x18\x03 \x01(\r\x12\x15\n\rskip_snapshot\x18\x04 \x01(\x08\"2\n\x0bUnsubscribe\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0f\n\x07symbols\x18\x02 \x03(\t\"\x1e\n\x04Ping\x12\x16\n\x0e\x63lient_time_ns\x18\x01 \x01(\x03\"\x9b\x01\n\rClientMessage\x12,\n\tsubscribe\x18\x01 \x01(\x0b\x32\x17.pricefeed.v1.SubscribeH\x00\x12\x30\n\x0bunsubscribe\x18\x02 \x01(\x0b\x32\x19.pricefeed.v1.UnsubscribeH\x00\x12\"\n\x04ping\x18\x03 \x01(\x0b\x32\x12.pricefeed.v1.PingH\x00\x42\x06\n\x04\x62ody\"\x89\x01\n\x05Hello\x12\x11\n\tserver_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x03 \x01(\r\x12\x1e\n\x16max_symbols_per_client\x18\x04 \x01(\r\x12\x1c\n\x14slow_consumer_policy\x18\x05 \x01(\t\"+\n\tRejection\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"b\n\x0fSubscribeResult\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x03(\t\x12)\n\x08rejected\x18\x03 \x03(\x0b\x32\x17.pricefeed.v1.Rejection\"G\n\nQuoteBatch\x12#\n\x06quotes\x18\x01 \x03(\x0b\x32\x13.pricefeed.v1.Quote\x12\x14\n\x0csend_time_ns\x18\x02 \x01(\x03\"6\n\x04Pong\x12\x16\n\x0e\x63lient_time_ns\x18\x01 \x01(\x03\x12\x16\n\x0eserver_time_ns\x18\x02 \x01(\x03\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x9c\x02\n\rServerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.pricefeed.v1.HelloH\x00\x12\x39\n\x10subscribe_result\x18\x02 \x01(\x0b\x32\x1d.pricefeed.v1.SubscribeResultH\x00\x12,\n\x08snapshot\x18\x03 \x01(\x0b\x32\x18.pricefeed.v1.QuoteBatchH\x00\x12*\n\x06quotes\x18\x04 \x01(\x0b\x32\x18.pricefeed.v1.QuoteBatchH\x00\x12\"\n\x04pong\x18\x05 \x01(\x0b\x32\x12.pricefeed.v1.PongH\x00\x12$\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x13.pricefeed.v1.ErrorH\x00\x42\x06\n\x04\x62odyB\x18\xaa\x02\x15PriceFeed.Protocol.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12pricefeed_v1.proto\x12\x0cpricefeed.v1\"\xc4\x01\n\x05Quote\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\x16\n\x0esource_time_ns\x18\x03 \x01(\x03\x12\x17\n\x0fpublish_time_ns\x18\x04 \x01(\x03\x12\x0b\n\x03\x62id\x18\x05 \x01(\x01\x12\x0b\n\x03\x61sk\x18\x06 \x01(\x01\x12\x10\n\x08\x62id_size\x18\x07 \x01(\x01\x12\x10\n\x08\x61sk_size\x18\x08 \x01(\x01\x12\x0c\n\x04last\x18\t \x01(\x01\x12\x11\n\tlast_size\x18\n \x01(\x01\x12\x0e\n\x06volume\x18\x0b \x01(\x04\"\xcf\x01\n\tSubscribe\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0f\n\x07symbols\x18\x02 \x03(\t\x12\x13\n\x0bthrottle_ms\x18\x03 \x01(\r\x12\x15\n\rskip_snapshot\x18\x04 \x01(\x08\x12\x33\n\x06resume\x18\x05 \x03(\x0b\x32#.pricefeed.v1.Subscribe.ResumeEntry\x12\r\n\x05\x65poch\x18\x06 \x01(\t\x1a-\n\x0bResumeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"2\n\x0bUnsubscribe\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0f\n\x07symbols\x18\x02 \x03(\t\"\x1e\n\x04Ping\x12\x16\n\x0e\x63lient_time_ns\x18\x01 \x01(\x03\"\x9b\x01\n\rClientMessage\x12,\n\tsubscribe\x18\x01 \x01(\x0b\x32\x17.pricefeed.v1.SubscribeH\x00\x12\x30\n\x0bunsubscribe\x18\x02 \x01(\x0b\x32\x19.pricefeed.v1.UnsubscribeH\x00\x12\"\n\x04ping\x18\x03 \x01(\x0b\x32\x12.pricefeed.v1.PingH\x00\x42\x06\n\x04\x62ody\"\xae\x01\n\x05Hello\x12\x11\n\tserver_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x03 \x01(\r\x12\x1e\n\x16max_symbols_per_client\x18\x04 \x01(\r\x12\x1c\n\x14slow_consumer_policy\x18\x05 \x01(\t\x12\r\n\x05\x65poch\x18\x06 \x01(\t\x12\x14\n\x0cresume_depth\x18\x07 \x01(\r\"+\n\tRejection\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"u\n\x0fSubscribeResult\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x03(\t\x12)\n\x08rejected\x18\x03 \x03(\x0b\x32\x17.pricefeed.v1.Rejection\x12\x11\n\trecovered\x18\x04 \x03(\t\"G\n\nQuoteBatch\x12#\n\x06quotes\x18\x01 \x03(\x0b\x32\x13.pricefeed.v1.Quote\x12\x14\n\x0csend_time_ns\x18\x02 \x01(\x03\"6\n\x04Pong\x12\x16\n\x0e\x63lient_time_ns\x18\x01 \x01(\x03\x12\x16\n\x0eserver_time_ns\x18\x02 \x01(\x03\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x9c\x02\n\rServerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.pricefeed.v1.HelloH\x00\x12\x39\n\x10subscribe_result\x18\x02 \x01(\x0b\x32\x1d.pricefeed.v1.SubscribeResultH\x00\x12,\n\x08snapshot\x18\x03 \x01(\x0b\x32\x18.pricefeed.v1.QuoteBatchH\x00\x12*\n\x06quotes\x18\x04 \x01(\x0b\x32\x18.pricefeed.v1.QuoteBatchH\x00\x12\"\n\x04pong\x18\x05 \x01(\x0b\x32\x12.pricefeed.v1.PongH\x00\x12$\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x13.pricefeed.v1.ErrorH\x00\x42\x06\n\x04\x62odyB\x18\xaa\x02\x15PriceFeed.Protocol.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pricefeed_v1_pb2', globals())
@@ -21,28 +21,32 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\252\002\025PriceFeed.Protocol.V1'
+  _SUBSCRIBE_RESUMEENTRY._options = None
+  _SUBSCRIBE_RESUMEENTRY._serialized_options = b'8\001'
   _QUOTE._serialized_start=37
   _QUOTE._serialized_end=233
-  _SUBSCRIBE._serialized_start=235
-  _SUBSCRIBE._serialized_end=327
-  _UNSUBSCRIBE._serialized_start=329
-  _UNSUBSCRIBE._serialized_end=379
-  _PING._serialized_start=381
-  _PING._serialized_end=411
-  _CLIENTMESSAGE._serialized_start=414
-  _CLIENTMESSAGE._serialized_end=569
-  _HELLO._serialized_start=572
-  _HELLO._serialized_end=709
-  _REJECTION._serialized_start=711
-  _REJECTION._serialized_end=754
-  _SUBSCRIBERESULT._serialized_start=756
-  _SUBSCRIBERESULT._serialized_end=854
-  _QUOTEBATCH._serialized_start=856
-  _QUOTEBATCH._serialized_end=927
-  _PONG._serialized_start=929
-  _PONG._serialized_end=983
-  _ERROR._serialized_start=985
-  _ERROR._serialized_end=1023
-  _SERVERMESSAGE._serialized_start=1026
-  _SERVERMESSAGE._serialized_end=1310
+  _SUBSCRIBE._serialized_start=236
+  _SUBSCRIBE._serialized_end=443
+  _SUBSCRIBE_RESUMEENTRY._serialized_start=398
+  _SUBSCRIBE_RESUMEENTRY._serialized_end=443
+  _UNSUBSCRIBE._serialized_start=445
+  _UNSUBSCRIBE._serialized_end=495
+  _PING._serialized_start=497
+  _PING._serialized_end=527
+  _CLIENTMESSAGE._serialized_start=530
+  _CLIENTMESSAGE._serialized_end=685
+  _HELLO._serialized_start=688
+  _HELLO._serialized_end=862
+  _REJECTION._serialized_start=864
+  _REJECTION._serialized_end=907
+  _SUBSCRIBERESULT._serialized_start=909
+  _SUBSCRIBERESULT._serialized_end=1026
+  _QUOTEBATCH._serialized_start=1028
+  _QUOTEBATCH._serialized_end=1099
+  _PONG._serialized_start=1101
+  _PONG._serialized_end=1155
+  _ERROR._serialized_start=1157
+  _ERROR._serialized_end=1195
+  _SERVERMESSAGE._serialized_start=1198
+  _SERVERMESSAGE._serialized_end=1482
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,8 @@ public sealed class WireContractTests
             ("symbols", 2, FieldType.String, true),
             ("throttle_ms", 3, FieldType.UInt32, false),
             ("skip_snapshot", 4, FieldType.Bool, false),
+            ("resume", 5, FieldType.Message, true),
+            ("epoch", 6, FieldType.String, false),
         ],
         ["Unsubscribe"] = [("request_id", 1, FieldType.UInt64, false), ("symbols", 2, FieldType.String, true)],
         ["Ping"] = [("client_time_ns", 1, FieldType.Int64, false)],
@@ -49,6 +51,8 @@ public sealed class WireContractTests
             ("heartbeat_interval_ms", 3, FieldType.UInt32, false),
             ("max_symbols_per_client", 4, FieldType.UInt32, false),
             ("slow_consumer_policy", 5, FieldType.String, false),
+            ("epoch", 6, FieldType.String, false),
+            ("resume_depth", 7, FieldType.UInt32, false),
         ],
         ["Rejection"] = [("symbol", 1, FieldType.String, false), ("reason", 2, FieldType.String, false)],
         ["SubscribeResult"] =
@@ -56,6 +60,7 @@ public sealed class WireContractTests
             ("request_id", 1, FieldType.UInt64, false),
             ("accepted", 2, FieldType.String, true),
             ("rejected", 3, FieldType.Message, true),
+            ("recovered", 4, FieldType.String, true),
         ],
         ["QuoteBatch"] = [("quotes", 1, FieldType.Message, true), ("send_time_ns", 2, FieldType.Int64, false)],
         ["Pong"] = [("client_time_ns", 1, FieldType.Int64, false), ("server_time_ns", 2, FieldType.Int64, false)],
@@ -94,6 +99,16 @@ public sealed class WireContractTests
             Assert.Equal(type, actual.FieldType);
             Assert.Equal(repeated, actual.IsRepeated);
         }
+    }
+
+    [Fact]
+    public void ResumeIsAMapFromSymbolToSeq()
+    {
+        // docs/protocol.md, "Resume": map<string, uint64> resume = 5.
+        var resume = Subscribe.Descriptor.FindFieldByName("resume");
+        Assert.True(resume.IsMap);
+        Assert.Equal(FieldType.String, resume.MessageType.FindFieldByNumber(1).FieldType);
+        Assert.Equal(FieldType.UInt64, resume.MessageType.FindFieldByNumber(2).FieldType);
     }
 
     [Fact]
