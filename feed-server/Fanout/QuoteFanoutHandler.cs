@@ -20,6 +20,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly QuoteLog _log;
     private readonly SymbolTable _symbols;
     private readonly SubscriptionRegistry _registry;
+    private readonly SymbolHistory? _history;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
@@ -27,8 +28,10 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private long _batch = 1; // ClientSession.WakeBatch starts at 0: no session is noted in the first batch yet
     private long _processed;
 
-    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry)
+    /// <param name="history">The updates kept for resume; null when resume is off (<c>--resume-depth 0</c>).</param>
+    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null)
     {
+        _history = history;
         _cache = cache;
         _log = log;
         _symbols = symbols;
@@ -59,6 +62,9 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         var symbol = _symbols.GetUtf8Name(data.SymbolId);
         var entryLength = QuoteEncoder.WriteBatchEntry(data, symbol, _entry);
         var jsonLength = _registry.JsonSessions > 0 ? QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry) : 0;
+        // The history before the fence below, like the cache: a resume that reads it after its registry change
+        // either finds this quote there or has it offered (SymbolHistory.TryCollect).
+        _history?.Append(data, _entry.AsSpan(0, entryLength));
         _cache.Write(data, _entry.AsSpan(0, entryLength), _jsonEntry.AsSpan(0, jsonLength));
 
         // The cache first, then a full fence, then the subscribers; a subscribe changes the registry, then
