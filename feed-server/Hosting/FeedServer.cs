@@ -53,8 +53,12 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
-        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0.
-        var history = options.ResumeDepth > 0 ? new SymbolHistory(options.ResumeDepth, Symbols) : null;
+        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0, and none for the Redis
+        // source, whose epoch is empty until its publisher names its session (IQuoteSource.Epoch): nothing could be
+        // recovered from it.
+        var history = options.ResumeDepth > 0 && options.Source != QuoteSourceKind.Redis
+            ? new SymbolHistory(options.ResumeDepth, Symbols)
+            : null;
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history);
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);

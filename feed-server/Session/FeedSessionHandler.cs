@@ -60,6 +60,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         }
 
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
+        var epoch = _sessions.Server.Source.Epoch;
         Send(new ServerMessage
         {
             Hello = new Hello
@@ -69,8 +70,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 HeartbeatIntervalMs = (uint)_sessions.Options.HeartbeatIntervalMs,
                 MaxSymbolsPerClient = (uint)_sessions.Options.MaxSymbolsPerClient,
                 SlowConsumerPolicy = _sessions.Options.Policy,
-                Epoch = _sessions.Server.Source.Epoch,
-                ResumeDepth = (uint)(Session.History?.Depth ?? 0),
+                Epoch = epoch,
+                // An empty epoch recovers nothing (IQuoteSource.Epoch): such a server offers no depth to resume in.
+                ResumeDepth = epoch.Length == 0 ? 0 : (uint)(Session.History?.Depth ?? 0),
             },
         });
     }

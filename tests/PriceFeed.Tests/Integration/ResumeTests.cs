@@ -81,6 +81,30 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task ASourceWithAnEmptyEpochOffersNoDepthAndRecoversNothing()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(
+            s =>
+            {
+                source = s;
+                s.Epoch = "";
+            },
+            s_symbols));
+        PublishRound(source, 5);
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(1) == 5, "the server holds BBB 5");
+
+        var (client, hello) = await ConnectAsync(server, null);
+        await using var _ = client;
+        var result = await SubscribeAsync(client, new Subscribe { RequestId = 1, Symbols = { "AAA" }, Epoch = "", Resume = { ["AAA"] = 3 } });
+        var snapshot = await client.ReceiveAsync();
+
+        Assert.Equal(("", 0u), (hello.Epoch, hello.ResumeDepth));
+        Assert.Empty(result.Recovered);
+        Assert.Equal(("AAA", 5ul), snapshot.Snapshot.Quotes.Select(q => (q.Symbol, q.Seq)).Single());
+    }
+
+    [Fact]
     public async Task EachSimulatorRunHasItsOwnEpoch()
     {
         await using var one = await TestServer.StartAsync();
