@@ -8,10 +8,11 @@ namespace PriceFeed.Server.Fanout;
 /// <remarks>
 /// <para>Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
 /// calls it. Per quote: encode once per subprotocol in use (JSON only while a JSON client is
-/// subscribed), store as the symbol's latest, then (if anyone subscribes to the symbol) in the log
-/// of recent quotes that the clients' FIFOs point into, and offer to each subscription in the
-/// symbol's immutable array. A session that needs draining is noted once and woken at the end of
-/// the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
+/// subscribed), store in the symbol's history for resume (when on) and as the symbol's latest,
+/// then (if anyone subscribes to the symbol) in the log of recent quotes that the clients' FIFOs
+/// point into, and offer to each subscription in the symbol's immutable array. A session that
+/// needs draining is noted once and woken at the end of the ring's batch, so a burst costs one
+/// wake-up per client, not one per quote.</para>
 /// <para>No lock and no allocation per quote (bench/PriceFeed.Benchmarks/Fanout proves it).</para>
 /// </remarks>
 internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
