@@ -36,7 +36,8 @@ namespace PriceFeed.Server.Fanout;
 /// <see cref="SubscriptionLock"/>; <c>ClientSession.Offer.cs</c> the fan-out thread's side (offer, drain
 /// request); <c>ClientSession.Drain.cs</c> the event loop's side (drain rounds, FIFO, conflation queue,
 /// snapshot); <c>ClientSession.Frames.cs</c> frame building; <c>ClientSession.Throttle.cs</c> deferred
-/// subscriptions and the throttle timer; <c>ClientSession.SlowConsumer.cs</c> the 4001 grace timer. The
+/// subscriptions and the throttle timer; <c>ClientSession.SlowConsumer.cs</c> the 4001 grace timer;
+/// <c>ClientSession.Replay.cs</c> the missed updates of a resumed symbol, written before its live ones. The
 /// handshakes between the two sides are in Fanout/README.md.</para>
 /// </remarks>
 internal sealed partial class ClientSession : IRunnable

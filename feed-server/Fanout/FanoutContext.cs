@@ -2,11 +2,12 @@ using PriceFeed.Server.Metrics;
 
 namespace PriceFeed.Server.Fanout;
 
-/// <summary>What every client session shares: the caches it reads quotes from, its bounds, the metrics it feeds.</summary>
+/// <summary>What every client session shares: the caches it reads quotes from, its bounds, the metrics it feeds, the history a resume replays from (null: resume is off).</summary>
 internal sealed record FanoutContext(
     LastValueCache Cache,
     QuoteLog Log,
     bool DropOldest,
     int QueueCapacity,
     int SlowConsumerGraceMs,
-    ServerMetrics Metrics);
+    ServerMetrics Metrics,
+    SymbolHistory? History = null);

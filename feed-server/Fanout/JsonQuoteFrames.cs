@@ -52,6 +52,13 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
         return length == 0 ? 0 : 1 + length;
     }
 
+    /// <remarks>The history keeps no JSON (<see cref="SymbolHistory"/>): encoded here, once per replayed update.</remarks>
+    public override int CopyReplayed(in HistoryEntry update, Span<byte> destination)
+    {
+        destination[0] = (byte)',';
+        return 1 + QuoteJsonEncoder.WriteEntry(update.Quote, _symbols.GetUtf8Name(update.Quote.SymbolId), destination[1..]);
+    }
+
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs)
     {
         destination[0] = (byte)',';

@@ -31,6 +31,12 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
     public override int CopyLatest(int symbolId, Span<byte> destination, out ulong seq, out long publishTimeNs) =>
         _cache.CopyEntry(symbolId, destination, out seq, out publishTimeNs);
 
+    public override int CopyReplayed(in HistoryEntry update, Span<byte> destination)
+    {
+        update.Entry.CopyTo(destination);
+        return update.Entry.Length;
+    }
+
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs) =>
         _log.CopyEntry(sequence, destination, out seq, out publishTimeNs);
 

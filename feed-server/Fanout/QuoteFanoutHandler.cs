@@ -8,10 +8,11 @@ namespace PriceFeed.Server.Fanout;
 /// <remarks>
 /// <para>Runs on the single fan-out thread of a <see cref="BatchEventProcessor{T}"/>; nothing else
 /// calls it. Per quote: encode once per subprotocol in use (JSON only while a JSON client is
-/// subscribed), store as the symbol's latest, then (if anyone subscribes to the symbol) in the log
-/// of recent quotes that the clients' FIFOs point into, and offer to each subscription in the
-/// symbol's immutable array. A session that needs draining is noted once and woken at the end of
-/// the ring's batch, so a burst costs one wake-up per client, not one per quote.</para>
+/// subscribed), store in the symbol's history for resume (when on) and as the symbol's latest,
+/// then (if anyone subscribes to the symbol) in the log of recent quotes that the clients' FIFOs
+/// point into, and offer to each subscription in the symbol's immutable array. A session that
+/// needs draining is noted once and woken at the end of the ring's batch, so a burst costs one
+/// wake-up per client, not one per quote.</para>
 /// <para>No lock and no allocation per quote (bench/PriceFeed.Benchmarks/Fanout proves it).</para>
 /// </remarks>
 internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
@@ -20,6 +21,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly QuoteLog _log;
     private readonly SymbolTable _symbols;
     private readonly SubscriptionRegistry _registry;
+    private readonly SymbolHistory? _history;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
@@ -27,8 +29,10 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private long _batch = 1; // ClientSession.WakeBatch starts at 0: no session is noted in the first batch yet
     private long _processed;
 
-    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry)
+    /// <param name="history">The updates kept for resume; null when resume is off (<c>--resume-depth 0</c>).</param>
+    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null)
     {
+        _history = history;
         _cache = cache;
         _log = log;
         _symbols = symbols;
@@ -59,6 +63,9 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         var symbol = _symbols.GetUtf8Name(data.SymbolId);
         var entryLength = QuoteEncoder.WriteBatchEntry(data, symbol, _entry);
         var jsonLength = _registry.JsonSessions > 0 ? QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry) : 0;
+        // The history before the fence below, like the cache: a resume that reads it after its registry change
+        // either finds this quote there or has it offered (SymbolHistory.TryCollect).
+        _history?.Append(data, _entry.AsSpan(0, entryLength));
         _cache.Write(data, _entry.AsSpan(0, entryLength), _jsonEntry.AsSpan(0, jsonLength));
 
         // The cache first, then a full fence, then the subscribers; a subscribe changes the registry, then

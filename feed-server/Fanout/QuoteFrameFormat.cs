@@ -34,6 +34,9 @@ internal abstract class QuoteFrameFormat
     /// <summary>Appends the entry of ring sequence <paramref name="sequence"/> from the drop log; returns its length, 0 if it was overwritten.</summary>
     public abstract int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs);
 
+    /// <summary>Appends an update replayed from the <see cref="SymbolHistory"/>; returns its length.</summary>
+    public abstract int CopyReplayed(in HistoryEntry update, Span<byte> destination);
+
     /// <summary>Writes the message around the entries of <paramref name="frame"/> (at least one) and wraps it as a WebSocket frame.</summary>
     /// <param name="sendTimeNs">The batch's <c>send_time_ns</c>: when the server built this message, Unix ns.</param>
     public abstract WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs);

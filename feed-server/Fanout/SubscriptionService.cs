@@ -17,7 +17,7 @@ namespace PriceFeed.Server.Fanout;
 /// <c>*</c> counts as one subscription and follows new symbols, only those the session is entitled
 /// to. Subscribing again to a symbol updates its throttle and is accepted again.</para>
 /// </remarks>
-internal sealed class SubscriptionService
+internal sealed partial class SubscriptionService
 {
     public const string UnknownSymbol = "unknown_symbol";
     public const string Limit = "limit";

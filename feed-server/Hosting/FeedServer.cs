@@ -53,13 +53,19 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
-        FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics);
+        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0, and none for the Redis
+        // source, whose epoch is empty until its publisher names its session (IQuoteSource.Epoch): nothing could be
+        // recovered from it.
+        var history = options.ResumeDepth > 0 && options.Source != QuoteSourceKind.Redis
+            ? new SymbolHistory(options.ResumeDepth, Symbols)
+            : null;
+        FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history);
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
         var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
-        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry);
+        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
         _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));

@@ -39,6 +39,9 @@ internal sealed partial record FeedServerOptions
         "slow-consumer policy: conflate or drop");
     private static readonly OptionSpec<int> s_queueCapacity = new(
         "queue-capacity", s_defaults.QueueCapacity, ValueReaders.WholeNumber(1, 1 << 20), "per-client bound on pending updates");
+    private static readonly OptionSpec<int> s_resumeDepth = new(
+        "resume-depth", s_defaults.ResumeDepth, ValueReaders.WholeNumber(0, 1 << 16),
+        "updates kept per symbol for clients that resume (0: no resume); memory: 235 bytes x this x each symbol seen");
     private static readonly OptionSpec<int> s_slowConsumerGraceMs = new(
         "slow-consumer-grace-ms", s_defaults.SlowConsumerGraceMs, ValueReaders.WholeNumber(10, 3_600_000),
         "a client unable to take updates for this long is closed with 4001");
@@ -109,7 +112,7 @@ internal sealed partial record FeedServerOptions
         + "environment, which wins over the file. 'feed-server mint-token --help': print a token for --auth-secret.",
         [
             s_host, s_port, s_source, s_symbols, s_rate, s_duration, s_seed, s_pacingSlackMs, s_redis, s_policy,
-            s_queueCapacity, s_slowConsumerGraceMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
+            s_queueCapacity, s_resumeDepth, s_slowConsumerGraceMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
             s_authSecret, s_tokenClockSkewS, s_allowedOrigins, s_tlsCert, s_tlsKey, s_serverId, s_logLevel,
             s_maxConnections, s_heartbeatMs, s_handshakeTimeoutMs, s_closeTimeoutMs, s_maxMessageBytes,
             s_maxRequestLineBytes, s_maxHeaderBytes, s_maxConnectionsPerIp, s_controlMessagesPerSecond, s_controlBurst,
@@ -144,6 +147,7 @@ internal sealed partial record FeedServerOptions
             PacingSlackMs = values.Get(s_pacingSlackMs),
             Policy = values.Get(s_policy),
             QueueCapacity = values.Get(s_queueCapacity),
+            ResumeDepth = values.Get(s_resumeDepth),
             SlowConsumerGraceMs = values.Get(s_slowConsumerGraceMs),
             RingSize = values.Get(s_ringSize),
             WaitStrategy = values.Get(s_waitStrategy),

@@ -60,6 +60,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         }
 
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
+        var epoch = _sessions.Server.Source.Epoch;
         Send(new ServerMessage
         {
             Hello = new Hello
@@ -69,6 +70,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 HeartbeatIntervalMs = (uint)_sessions.Options.HeartbeatIntervalMs,
                 MaxSymbolsPerClient = (uint)_sessions.Options.MaxSymbolsPerClient,
                 SlowConsumerPolicy = _sessions.Options.Policy,
+                Epoch = epoch,
+                // An empty epoch recovers nothing (IQuoteSource.Epoch): such a server offers no depth to resume in.
+                ResumeDepth = epoch.Length == 0 ? 0 : (uint)(Session.History?.Depth ?? 0),
             },
         });
     }
@@ -135,11 +139,14 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
     }
 
     /// <summary>The subscribe use case: the subscription service applies the rules and keeps the registry in step;
-    /// the client gets <c>subscribe_result</c>, then the snapshot of the accepted symbols, then live quotes.</summary>
+    /// the client gets <c>subscribe_result</c>, then the snapshot of the accepted symbols not recovered, then the
+    /// recovered symbols' missed updates, then live quotes.</summary>
     private void OnSubscribe(Subscribe request)
     {
         var snapshot = new List<SymbolSubscription>();
         var result = _sessions.Subscriptions.Subscribe(Session, request, snapshot);
+        // After the registry change: what the history read misses was offered live (SymbolHistory.TryCollect).
+        var replays = _sessions.Subscriptions.Resume(Session, request, _sessions.Server.Source.Epoch, snapshot, result);
         var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
         if (overLimit > 0)
         {
@@ -151,6 +158,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         {
             Session.WriteSnapshot(snapshot);
         }
+
+        // The recovered symbols' missed updates, before any of their live ones (docs/protocol.md, "Resume").
+        Session.WriteReplays(replays);
     }
 
     public override void ExceptionCaught(IChannelHandlerContext context, Exception exception)

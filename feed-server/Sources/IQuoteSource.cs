@@ -7,6 +7,13 @@ internal interface IQuoteSource : IDisposable
     /// <summary>A short name for logs and /healthz, e.g. <c>sim</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Names the source's seq space, sent in <c>hello</c>: the seqs of one epoch only grow, and a client resumes only
+    /// within the epoch its seqs came from (docs/protocol.md, "Resume"). Empty: the source has no seq space a client
+    /// can resume in, so nothing is ever recovered and every resumed symbol gets a snapshot.
+    /// </summary>
+    string Epoch { get; }
+
     /// <summary>Quotes published into the ring so far.</summary>
     long Published { get; }
 

@@ -35,6 +35,11 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
 
     public string Name => "sim";
 
+    /// <summary>This run of the simulator: its seqs start at 1 each time the server starts, so each start is an epoch.</summary>
+    /// <remarks>The start time (Unix ms, base 36) and 32 random bits: unique across restarts, also two in the same
+    /// millisecond, and a few characters long, e.g. <c>sim-mibx3k2a-3f9c1e07</c>.</remarks>
+    public string Epoch { get; } = NewEpoch();
+
     /// <summary>The seed the simulator runs with (the one given, or the random one it picked).</summary>
     public ulong Seed => _simulator.Seed;
 
@@ -56,6 +61,20 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
     }
 
     public void Dispose() => _simulator.Dispose();
+
+    private static string NewEpoch()
+    {
+        var ms = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var text = new System.Text.StringBuilder();
+        do
+        {
+            text.Insert(0, "0123456789abcdefghijklmnopqrstuvwxyz"[(int)(ms % 36)]);
+            ms /= 36;
+        }
+        while (ms > 0);
+
+        return $"sim-{text}-{System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue):x8}";
+    }
 
     /// <inheritdoc />
     public void Publish(ReadOnlySpan<SimulatedQuote> batch) =>

@@ -29,7 +29,8 @@ internal sealed class FanoutRig : IDisposable
     private long _sequence;
     private long _quoteNumber;
 
-    public FanoutRig(int symbols, int sessions, bool dropPolicy)
+    /// <param name="resumeDepth">Updates kept per symbol for resume, as <c>--resume-depth</c>; 0: no history.</param>
+    public FanoutRig(int symbols, int sessions, bool dropPolicy, int resumeDepth = 0)
     {
         _symbols = SampleQuotes.Symbols(symbols);
         var cache = new LastValueCache(symbols);
@@ -37,8 +38,10 @@ internal sealed class FanoutRig : IDisposable
         // the queue bound is the default.
         var log = new QuoteLog(dropPolicy ? 1 << 18 : 1 << 16);
         var registry = new SubscriptionRegistry(symbols);
-        var fanout = new FanoutContext(cache, log, DropOldest: dropPolicy, QueueCapacity: 1024, SlowConsumerGraceMs: 10_000, Metrics: new ServerMetrics());
-        Handler = new QuoteFanoutHandler(cache, log, _symbols, registry);
+        var history = resumeDepth > 0 ? new SymbolHistory(resumeDepth, _symbols) : null;
+        var fanout = new FanoutContext(
+            cache, log, DropOldest: dropPolicy, QueueCapacity: 1024, SlowConsumerGraceMs: 10_000, Metrics: new ServerMetrics(), History: history);
+        Handler = new QuoteFanoutHandler(cache, log, _symbols, registry, history);
 
         for (var i = 0; i < sessions; i++)
         {

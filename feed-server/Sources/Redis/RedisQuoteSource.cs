@@ -105,6 +105,10 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
 
     public string Name => "redis";
 
+    /// <summary>Empty: the publisher does not name its session on the bus yet, so no client can resume here (an
+    /// empty epoch recovers nothing, <see cref="IQuoteSource.Epoch"/>).</summary>
+    public string Epoch => string.Empty;
+
     public long Published => Interlocked.Read(ref _published);
 
     /// <summary>Completes once the shared cache is loaded into the ring, or once it is clear Redis is not there

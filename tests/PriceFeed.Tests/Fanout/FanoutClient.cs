@@ -29,6 +29,7 @@ internal sealed class FanoutClient : IDisposable
     private readonly FanoutHarness _harness;
     private readonly ClientProtocol _protocol;
     private readonly Dictionary<string, ulong> _lastSeq = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ulong>> _received = new(StringComparer.Ordinal);
     private ulong _requestId;
 
     public FanoutClient(FanoutHarness harness, bool json, Entitlements? entitlements)
@@ -96,6 +97,37 @@ internal sealed class FanoutClient : IDisposable
 
         return result;
     }
+
+    /// <summary>
+    /// Subscribes with <c>resume</c> as the server's subscribe use case does (FeedSessionHandler.OnSubscribe): the
+    /// registry change, the history read, <c>subscribe_result</c>, the snapshot of what was not recovered, the replay.
+    /// </summary>
+    /// <param name="afterRegistry">Runs between the registry change and the history read (a seam where live quotes may land).</param>
+    /// <param name="beforeReplay">Runs between the history read and the replay's write (another such seam).</param>
+    public SubscribeResult Resume(
+        IDictionary<string, ulong> resume,
+        string epoch = FanoutHarness.Epoch,
+        uint throttleMs = 0,
+        Action? afterRegistry = null,
+        Action? beforeReplay = null,
+        params string[] symbols)
+    {
+        var request = new Subscribe { RequestId = ++_requestId, ThrottleMs = throttleMs, Epoch = epoch };
+        request.Symbols.Add(symbols);
+        request.Resume.Add(resume);
+        var snapshot = new List<SymbolSubscription>();
+        var result = _harness.Service.Subscribe(Session, request, snapshot);
+        afterRegistry?.Invoke();
+        var replays = _harness.Service.Resume(Session, request, FanoutHarness.Epoch, snapshot, result);
+        beforeReplay?.Invoke();
+        Channel.WriteAndFlushAsync(_protocol.Encode(new ServerMessage { SubscribeResult = result }, Channel.Allocator));
+        Session.WriteSnapshot(snapshot);
+        Session.WriteReplays(replays);
+        return result;
+    }
+
+    /// <summary>Every seq received per symbol, snapshot and quotes, in arrival order.</summary>
+    public IReadOnlyDictionary<string, List<ulong>> Received => _received;
 
     /// <summary>Subscribes to <paramref name="symbols"/> with no throttle and a snapshot.</summary>
     public SubscribeResult Subscribe(params string[] symbols) => Subscribe(0, false, symbols);
@@ -217,6 +249,12 @@ internal sealed class FanoutClient : IDisposable
 
         foreach (var quote in quotes)
         {
+            if (!_received.TryGetValue(quote.Symbol, out var seqs))
+            {
+                _received[quote.Symbol] = seqs = [];
+            }
+
+            seqs.Add(quote.Seq);
             var last = _lastSeq.GetValueOrDefault(quote.Symbol);
             if (quote.Seq <= last)
             {

@@ -31,7 +31,8 @@ internal sealed class FanoutHarness : IDisposable
         int queueCapacity = 1024,
         int maxSymbolsPerClient = 1000,
         int logCapacity = 1 << 12,
-        int slowConsumerGraceMs = 10_000)
+        int slowConsumerGraceMs = 10_000,
+        int resumeDepth = 0)
     {
         Symbols = new SymbolTable(Math.Max(symbols, 1) * 2);
         for (var i = 0; i < symbols; i++)
@@ -45,13 +46,20 @@ internal sealed class FanoutHarness : IDisposable
         Log = new QuoteLog(logCapacity);
         Registry = new SubscriptionRegistry(Symbols.Capacity);
         Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient);
-        Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics);
-        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry);
+        History = resumeDepth > 0 ? new SymbolHistory(resumeDepth, Symbols) : null;
+        Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics, History);
+        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry, History);
         ProtobufFrames = new ProtobufQuoteFrames(Cache, Log);
         JsonFrames = new JsonQuoteFrames(Cache, Log, Symbols);
     }
 
+    /// <summary>The epoch resumes are checked against, as the server's source would announce it.</summary>
+    public const string Epoch = "harness-epoch";
+
     public SymbolTable Symbols { get; }
+
+    /// <summary>The updates kept for resume; null unless the harness was made with a <c>resumeDepth</c>.</summary>
+    public SymbolHistory? History { get; }
 
     public ServerMetrics Metrics { get; }
 

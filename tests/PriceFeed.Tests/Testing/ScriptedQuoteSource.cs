@@ -24,6 +24,9 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
 
     public string Name => "scripted";
 
+    /// <summary>The epoch announced in <c>hello</c>; a test may set it before the server starts (empty: no resume).</summary>
+    public string Epoch { get; set; } = "scripted-epoch-1";
+
     public long Published => Volatile.Read(ref _published);
 
     /// <summary>A factory for <see cref="TestServer.StartAsync"/> that hands the source it made to <paramref name="created"/>.</summary>

@@ -1,0 +1,225 @@
+using System.Net.WebSockets;
+using PriceFeed.Protocol.V1;
+using PriceFeed.Server.Hosting;
+using PriceFeed.Tests.Testing;
+
+namespace PriceFeed.Tests.Integration;
+
+/// <summary>Resume with a real server and real WebSocket clients (docs/protocol.md, "Resume"): a client that
+/// reconnects continues every symbol's seqs with no gap and no duplicate, or gets a snapshot.</summary>
+public sealed class ResumeTests
+{
+    private static readonly string[] s_symbols = ["AAA", "BBB"];
+
+    [Theory]
+    [InlineData(false, null)]
+    [InlineData(true, null)]
+    [InlineData(false, "pricefeed.v1.json")]
+    [InlineData(true, "pricefeed.v1.json")]
+    public async Task AClientThatReconnectsWithResumeContinuesEverySeqWithNoGapAndNoDuplicate(bool drop, string? subprotocol)
+    {
+        var policy = drop ? SlowConsumerPolicy.Drop : SlowConsumerPolicy.Conflate;
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(
+            options => options with { Policy = policy }, ScriptedQuoteSource.Factory(s => source = s, s_symbols));
+        var (first, hello) = await ConnectAsync(server, subprotocol);
+        Assert.Equal(source.Epoch, hello.Epoch);
+        Assert.Equal(1024u, hello.ResumeDepth);
+        var held = new SeqRecord();
+        await using (first)
+        {
+            await SubscribeAsync(first, new Subscribe { RequestId = 1, Symbols = { s_symbols } });
+            PublishRound(source, 3);
+            await held.ReadUntilAsync(first, () => held.Last("AAA") == 3 && held.Last("BBB") == 3);
+        }
+
+        // Away: 50 updates of each symbol the client does not see.
+        PublishRound(source, 50);
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(1) == 53, "the server holds BBB 53");
+
+        var (second, again) = await ConnectAsync(server, subprotocol);
+        await using var _ = second;
+        var request = new Subscribe { RequestId = 2, Symbols = { s_symbols }, Epoch = again.Epoch, Resume = { ["AAA"] = 3, ["BBB"] = 3 } };
+        var result = await SubscribeAsync(second, request);
+        // Live quotes while the replay is on its way.
+        PublishRound(source, 10);
+        var resumed = new SeqRecord();
+        await resumed.ReadUntilAsync(second, () => resumed.Last("AAA") == 63 && resumed.Last("BBB") == 63);
+
+        Assert.Equal(s_symbols, result.Recovered.Order());
+        Assert.Equal(0, resumed.Snapshots);
+        foreach (var symbol in s_symbols)
+        {
+            Assert.Equal(Enumerable.Range(4, 60).Select(i => (ulong)i), resumed.Seqs(symbol));
+        }
+    }
+
+    [Theory]
+    [InlineData("another-epoch", 3ul, 1024)]
+    [InlineData("", 3ul, 1024)]
+    [InlineData(null, 3ul, 16)]
+    [InlineData(null, 99ul, 1024)]
+    [InlineData(null, 3ul, 0)]
+    public async Task AResumeWithAnotherEpochTooOldOrInTheFutureGetsASnapshot(string? epoch, ulong resumeSeq, int depth)
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(
+            options => options with { ResumeDepth = depth }, ScriptedQuoteSource.Factory(s => source = s, s_symbols));
+        PublishRound(source, 53);
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(1) == 53, "the server holds BBB 53");
+
+        var (client, hello) = await ConnectAsync(server, null);
+        await using var _ = client;
+        Assert.Equal((uint)depth, hello.ResumeDepth);
+        var request = new Subscribe { RequestId = 2, Symbols = { s_symbols }, Epoch = epoch ?? hello.Epoch, Resume = { ["AAA"] = resumeSeq } };
+        var result = await SubscribeAsync(client, request);
+        var snapshot = await client.ReceiveAsync();
+
+        Assert.Empty(result.Recovered);
+        Assert.Equal(ServerMessage.BodyOneofCase.Snapshot, snapshot.BodyCase);
+        Assert.Equal([("AAA", 53ul), ("BBB", 53ul)], snapshot.Snapshot.Quotes.Select(q => (q.Symbol, q.Seq)).Order());
+    }
+
+    [Fact]
+    public async Task ASourceWithAnEmptyEpochOffersNoDepthAndRecoversNothing()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(
+            s =>
+            {
+                source = s;
+                s.Epoch = "";
+            },
+            s_symbols));
+        PublishRound(source, 5);
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(1) == 5, "the server holds BBB 5");
+
+        var (client, hello) = await ConnectAsync(server, null);
+        await using var _ = client;
+        var result = await SubscribeAsync(client, new Subscribe { RequestId = 1, Symbols = { "AAA" }, Epoch = "", Resume = { ["AAA"] = 3 } });
+        var snapshot = await client.ReceiveAsync();
+
+        Assert.Equal(("", 0u), (hello.Epoch, hello.ResumeDepth));
+        Assert.Empty(result.Recovered);
+        Assert.Equal(("AAA", 5ul), snapshot.Snapshot.Quotes.Select(q => (q.Symbol, q.Seq)).Single());
+    }
+
+    [Fact]
+    public async Task EachSimulatorRunHasItsOwnEpoch()
+    {
+        await using var one = await TestServer.StartAsync();
+        await using var two = await TestServer.StartAsync();
+        var (a, helloA) = await FeedClient.ConnectAndReadHelloAsync(one.WsUri);
+        await using var _a = a;
+        var (b, helloB) = await FeedClient.ConnectAndReadHelloAsync(two.WsUri);
+        await using var _b = b;
+
+        Assert.NotEmpty(helloA.Epoch);
+        Assert.NotEqual(helloA.Epoch, helloB.Epoch);
+    }
+
+    [Fact]
+    public async Task AClientAwayFromTheSimulatorForASecondResumesEverySymbolWithNoGap()
+    {
+        // drop with a queue big enough for the whole replay and the live updates: every update is delivered.
+        await using var server = await TestServer.StartAsync(options => options with
+        {
+            Symbols = 100, Rate = 5_000, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 16, ResumeDepth = 2048,
+        });
+        var (first, hello) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        var held = new SeqRecord();
+        await using (first)
+        {
+            await SubscribeAsync(first, new Subscribe { RequestId = 1, Symbols = { "*" } });
+            var until = DateTime.UtcNow.AddMilliseconds(500);
+            await held.ReadUntilAsync(first, () => DateTime.UtcNow > until);
+        }
+
+        await Task.Delay(1_000);
+        var (second, _) = await FeedClient.ConnectAndReadHelloAsync(server.WsUri);
+        await using var _s = second;
+        var request = new Subscribe { RequestId = 2, Symbols = { "*" }, Epoch = hello.Epoch };
+        foreach (var symbol in held.Symbols)
+        {
+            request.Resume[symbol] = held.Last(symbol);
+        }
+
+        var result = await SubscribeAsync(second, request);
+        var resumed = new SeqRecord();
+        var end = DateTime.UtcNow.AddMilliseconds(500);
+        await resumed.ReadUntilAsync(second, () => DateTime.UtcNow > end);
+
+        Assert.Equal(held.Symbols.Order(), result.Recovered.Order());
+        foreach (var symbol in held.Symbols)
+        {
+            var seqs = resumed.Seqs(symbol);
+            Assert.True(seqs.Count > 0, $"{symbol}: nothing after the resume");
+            Assert.Equal(Enumerable.Range((int)held.Last(symbol) + 1, seqs.Count).Select(i => (ulong)i), seqs);
+        }
+    }
+
+    private static async Task<(FeedClient Client, Hello Hello)> ConnectAsync(TestServer server, string? subprotocol)
+    {
+        var client = await FeedClient.ConnectAsync(server.WsUri, subprotocol);
+        return (client, await client.ReadHelloAsync());
+    }
+
+    private static async Task<SubscribeResult> SubscribeAsync(FeedClient client, Subscribe request)
+    {
+        await client.SendAsync(new ClientMessage { Subscribe = request });
+        var answer = await Eventually.WithinAsync(client.ReceiveAsync(), "subscribe_result");
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, answer.BodyCase);
+        return answer.SubscribeResult;
+    }
+
+    private static void PublishRound(ScriptedQuoteSource source, int rounds)
+    {
+        for (var i = 0; i < rounds; i++)
+        {
+            source.PublishBatch(s_symbols);
+        }
+    }
+
+    /// <summary>Every seq a client received per symbol, in order, and how many snapshots.</summary>
+    private sealed class SeqRecord
+    {
+        private readonly Dictionary<string, List<ulong>> _seqs = new(StringComparer.Ordinal);
+
+        public int Snapshots { get; private set; }
+
+        public IEnumerable<string> Symbols => _seqs.Keys;
+
+        public ulong Last(string symbol) => _seqs.TryGetValue(symbol, out var seqs) && seqs.Count > 0 ? seqs[^1] : 0;
+
+        public List<ulong> Seqs(string symbol) => _seqs.GetValueOrDefault(symbol) ?? [];
+
+        public async Task ReadUntilAsync(FeedClient client, Func<bool> done)
+        {
+            using var deadline = Eventually.Deadline();
+            while (!done())
+            {
+                var message = await Eventually.WithinAsync(client.ReceiveAsync(), "quotes");
+                var quotes = message.BodyCase switch
+                {
+                    ServerMessage.BodyOneofCase.Quotes => message.Quotes.Quotes,
+                    ServerMessage.BodyOneofCase.Snapshot => message.Snapshot.Quotes,
+                    _ => null,
+                };
+                if (message.BodyCase == ServerMessage.BodyOneofCase.Snapshot)
+                {
+                    Snapshots++;
+                }
+
+                foreach (var quote in quotes ?? [])
+                {
+                    if (!_seqs.TryGetValue(quote.Symbol, out var seqs))
+                    {
+                        _seqs[quote.Symbol] = seqs = [];
+                    }
+
+                    seqs.Add(quote.Seq);
+                }
+            }
+        }
+    }
+}
