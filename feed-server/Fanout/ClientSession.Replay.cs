@@ -38,7 +38,7 @@ internal sealed partial class ClientSession
                     var frame = writer.Frame;
                     var length = _format.CopyReplayed(update, Wire.ByteBuffers.WritableSpan(frame, _format.MaxEntryBytes));
                     frame.SetWriterIndex(frame.WriterIndex + length);
-                    subscription.LastSentSeq = update.Quote.Seq;
+                    subscription.LastSentSeq = update.Seq;
                     // Publish time 0: a replayed update says nothing of the live publish-to-write latency.
                     writer.Added(0);
                 }

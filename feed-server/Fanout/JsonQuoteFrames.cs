@@ -52,11 +52,21 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
         return length == 0 ? 0 : 1 + length;
     }
 
-    /// <remarks>The history keeps no JSON (<see cref="SymbolHistory"/>): encoded here, once per replayed update.</remarks>
+    /// <remarks>The history keeps no JSON (<see cref="SymbolHistory"/>): the protobuf entry is read back and encoded
+    /// here, once per replayed update, off the hot path.</remarks>
     public override int CopyReplayed(in HistoryEntry update, Span<byte> destination)
     {
+        var position = 0;
+        if (QuoteWireReader.NextBatchEntry(update.Entry, ref position, out var bytes) != WireReadResult.Read
+            || !QuoteWireReader.TryReadQuote(bytes, out var quote, out _))
+        {
+            // The fan-out wrote this entry with QuoteEncoder: failing to read it back is a bug, not bad input.
+            throw new InvalidOperationException($"A history entry of symbol {update.SymbolId}, seq {update.Seq}, does not read back as a quote.");
+        }
+
+        quote.SymbolId = update.SymbolId;
         destination[0] = (byte)',';
-        return 1 + QuoteJsonEncoder.WriteEntry(update.Quote, _symbols.GetUtf8Name(update.Quote.SymbolId), destination[1..]);
+        return 1 + QuoteJsonEncoder.WriteEntry(quote, _symbols.GetUtf8Name(update.SymbolId), destination[1..]);
     }
 
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs)

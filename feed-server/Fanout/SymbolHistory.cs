@@ -16,17 +16,18 @@ namespace PriceFeed.Server.Fanout;
 /// after its copy was lapped and gives up (the client gets a snapshot instead). So no reader ever takes a
 /// torn entry, and the writer takes no lock and allocates nothing per quote.</para>
 /// <para>An entry is a slot of the <see cref="LastValueCache"/>'s layout: the protobuf batch entry
-/// (<see cref="LastValueCache.EntryStride"/> bytes reserved) and the quote itself. JSON is not kept: a JSON
-/// client's replay is encoded from the quote when it resumes, off the hot path; keeping JSON entries
-/// (<see cref="LastValueCache.JsonEntryStride"/> bytes each) would more than triple the memory for a rare read.</para>
-/// <para>Memory: <see cref="BytesPerEntry"/> bytes per entry, so Depth x 235 bytes per symbol (235 KB at the
-/// default depth of 1,024), allocated when the symbol first appears, never before; at most <c>--max-symbols</c>
-/// x that (15 GB for 65,536 symbols at depth 1,024; 115 MB for the simulator's default 500).</para>
+/// (<see cref="LastValueCache.EntryStride"/> bytes reserved) and its seq, which is all a replay needs. JSON is
+/// not kept: a JSON client's replay decodes the protobuf entry and encodes it as JSON when it resumes, off the
+/// hot path; keeping JSON entries (<see cref="LastValueCache.JsonEntryStride"/> bytes each) would more than
+/// double the memory for a rare read.</para>
+/// <para>Memory: <see cref="BytesPerEntry"/> (155) bytes per entry, so Depth x 155 bytes per symbol (155 KB at
+/// the default depth of 1,024), allocated when the symbol first appears, never before; at most
+/// <c>--max-symbols</c> x that (78 MB for the simulator's default 500 symbols; 10 GB if all 65,536 appear).</para>
 /// </remarks>
 internal sealed class SymbolHistory
 {
-    /// <summary>Bytes one entry takes: the encoded entry, the quote (88), its length and its stamp.</summary>
-    public const int BytesPerEntry = LastValueCache.EntryStride + 88 + sizeof(int) + sizeof(long);
+    /// <summary>Bytes one entry takes: the encoded entry, its seq, its length and its stamp.</summary>
+    public const int BytesPerEntry = LastValueCache.EntryStride + sizeof(ulong) + sizeof(int) + sizeof(long);
 
     private readonly SymbolSlots?[] _bySymbol;
 
@@ -49,7 +50,7 @@ internal sealed class SymbolHistory
     public int Depth { get; }
 
     /// <summary>
-    /// Stores <paramref name="quote"/> and its encoded <paramref name="entry"/> as the symbol's newest update,
+    /// Stores the encoded <paramref name="entry"/> of <paramref name="quote"/> as the symbol's newest update,
     /// overwriting its oldest. Fan-out thread only, before the quote is offered (see <see cref="TryCollect"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -67,7 +68,7 @@ internal sealed class SymbolHistory
         Interlocked.Exchange(ref ring.Stamps[index], -1);
         entry.CopyTo(ring.Entries.AsSpan(index * LastValueCache.EntryStride, LastValueCache.EntryStride));
         ring.Lengths[index] = entry.Length;
-        ring.Quotes[index] = quote;
+        ring.Seqs[index] = quote.Seq;
         Volatile.Write(ref ring.Stamps[index], count);
         Volatile.Write(ref ring.Count, count + 1);
     }
@@ -107,7 +108,7 @@ internal sealed class SymbolHistory
                 return Fail(into, start);
             }
 
-            var quote = ring.Quotes[index];
+            var seq = ring.Seqs[index];
             var length = ring.Lengths[index];
             var entry = ring.Entries.AsSpan(index * LastValueCache.EntryStride, length).ToArray();
             Interlocked.MemoryBarrier();
@@ -116,10 +117,10 @@ internal sealed class SymbolHistory
                 return Fail(into, start);
             }
 
-            if (quote.Seq <= afterSeq)
+            if (seq <= afterSeq)
             {
                 // The newest older than the resume point means the client claims a seq we never had.
-                if (k == count - 1 && quote.Seq < afterSeq)
+                if (k == count - 1 && seq < afterSeq)
                 {
                     return Fail(into, start);
                 }
@@ -133,11 +134,11 @@ internal sealed class SymbolHistory
                 return Fail(into, start);
             }
 
-            into.Add(new HistoryEntry(quote, entry));
+            into.Add(new HistoryEntry(symbolId, seq, entry));
         }
 
         // Every held update is newer than afterSeq: whole only if the oldest held is the one right after it.
-        if (into.Count > start && into[^1].Quote.Seq == afterSeq + 1)
+        if (into.Count > start && into[^1].Seq == afterSeq + 1)
         {
             into.Reverse(start, into.Count - start);
             return true;
@@ -167,14 +168,14 @@ internal sealed class SymbolHistory
         {
             Entries = new byte[depth * LastValueCache.EntryStride];
             Lengths = new int[depth];
-            Quotes = new QuoteEvent[depth];
+            Seqs = new ulong[depth];
             Stamps = new long[depth];
             Stamps.AsSpan().Fill(-1);
         }
 
         public readonly byte[] Entries;
         public readonly int[] Lengths;
-        public readonly QuoteEvent[] Quotes;
+        public readonly ulong[] Seqs;
 
         /// <summary>The write count that filled each slot; -1 while it is being written.</summary>
         public readonly long[] Stamps;

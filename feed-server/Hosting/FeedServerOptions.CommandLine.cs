@@ -41,7 +41,7 @@ internal sealed partial record FeedServerOptions
         "queue-capacity", s_defaults.QueueCapacity, ValueReaders.WholeNumber(1, 1 << 20), "per-client bound on pending updates");
     private static readonly OptionSpec<int> s_resumeDepth = new(
         "resume-depth", s_defaults.ResumeDepth, ValueReaders.WholeNumber(0, 1 << 16),
-        "updates kept per symbol for clients that resume (0: no resume); memory: 235 bytes x this x each symbol seen");
+        "updates kept per symbol for clients that resume (0: no resume); memory: 155 bytes x this x each symbol seen");
     private static readonly OptionSpec<int> s_slowConsumerGraceMs = new(
         "slow-consumer-grace-ms", s_defaults.SlowConsumerGraceMs, ValueReaders.WholeNumber(10, 3_600_000),
         "a client unable to take updates for this long is closed with 4001");

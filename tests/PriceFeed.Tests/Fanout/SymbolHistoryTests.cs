@@ -21,8 +21,8 @@ public sealed class SymbolHistoryTests
         var updates = new List<HistoryEntry>();
         Assert.True(history.TryCollect(0, 2, 100, updates));
 
-        Assert.Equal([3ul, 4, 5], updates.Select(u => u.Quote.Seq));
-        Assert.All(updates, u => Assert.Equal(EntryFor(u.Quote.Seq), u.Entry));
+        Assert.Equal([3ul, 4, 5], updates.Select(u => u.Seq));
+        Assert.All(updates, u => Assert.Equal(EntryFor(u.Seq), u.Entry));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class SymbolHistoryTests
 
         var updates = new List<HistoryEntry>();
         Assert.True(history.TryCollect(0, 6, 100, updates));
-        Assert.Equal([7ul, 8, 9, 10], updates.Select(u => u.Quote.Seq));
+        Assert.Equal([7ul, 8, 9, 10], updates.Select(u => u.Seq));
 
         // Update 6 is gone: a client that holds only 5 would miss it.
         updates.Clear();
@@ -74,7 +74,7 @@ public sealed class SymbolHistoryTests
         var updates = new List<HistoryEntry>();
         Assert.False(history.TryCollect(0, 4, 5, updates));
         Assert.True(history.TryCollect(0, 5, 5, updates));
-        Assert.Equal([6ul, 7, 8, 9, 10], updates.Select(u => u.Quote.Seq));
+        Assert.Equal([6ul, 7, 8, 9, 10], updates.Select(u => u.Seq));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class SymbolHistoryTests
 
         var updates = new List<HistoryEntry>();
         Assert.True(history.TryCollect(id, 0, 10, updates));
-        Assert.Equal([1ul], updates.Select(u => u.Quote.Seq));
+        Assert.Equal([1ul], updates.Select(u => u.Seq));
     }
 
     [Fact]
@@ -125,14 +125,14 @@ public sealed class SymbolHistoryTests
 
                 for (var i = 0; i < updates.Count; i++)
                 {
-                    if (!updates[i].Entry.AsSpan().SequenceEqual(EntryFor(updates[i].Quote.Seq)))
+                    if (!updates[i].Entry.AsSpan().SequenceEqual(EntryFor(updates[i].Seq)))
                     {
-                        violations.Add($"round {round}: torn entry for seq {updates[i].Quote.Seq}");
+                        violations.Add($"round {round}: torn entry for seq {updates[i].Seq}");
                     }
 
-                    if (i > 0 && updates[i].Quote.Seq != updates[i - 1].Quote.Seq + 1)
+                    if (i > 0 && updates[i].Seq != updates[i - 1].Seq + 1)
                     {
-                        violations.Add($"round {round}: gap between {updates[i - 1].Quote.Seq} and {updates[i].Quote.Seq}");
+                        violations.Add($"round {round}: gap between {updates[i - 1].Seq} and {updates[i].Seq}");
                     }
                 }
             });
