@@ -14,10 +14,19 @@ namespace PriceFeed.Client;
 /// by <see cref="ReadQuotesAsync"/>.</para>
 /// <para><b>Reconnects.</b> After the first connection, a lost one is replaced after an exponential backoff
 /// with full jitter (<see cref="PriceFeedClientOptions.ReconnectDelay"/> doubling up to
-/// <see cref="PriceFeedClientOptions.MaxReconnectDelay"/>); every subscription is sent again with a
-/// snapshot, and quotes not newer than those already delivered are ignored, so each symbol's seq strictly
-/// increases for the reader across reconnects. Refusals that would repeat (bad token, protocol or policy
+/// <see cref="PriceFeedClientOptions.MaxReconnectDelay"/>); every subscription is sent again, and quotes
+/// not newer than those already delivered are ignored, so each symbol's seq strictly increases for the
+/// reader across reconnects (within one epoch, see below). Refusals that would repeat (bad token, protocol or policy
 /// violation) close the client instead; see <see cref="PriceFeedException.IsTransient"/>.</para>
+/// <para><b>Resume.</b> The client remembers the epoch (<see cref="ServerHello.Epoch"/>) its seqs came from
+/// and the last seq per symbol. When the new connection's server names the same epoch and keeps history
+/// (<see cref="ServerHello.ResumeDepth"/> above 0), the re-subscribe asks to resume from those seqs: the
+/// server sends exactly the missed updates, so the reader sees no gap; symbols it cannot resume get a
+/// snapshot as before. <see cref="Resumed"/> reports which was which. A server with a different epoch
+/// (a restarted source: seqs started again) gets no resume request, and the client's seq guard starts
+/// again instead of ignoring the new, lower seqs as stale; this also happens mid-connection when the
+/// server announces a new epoch in a fresh <c>hello</c>. Turn resume off with
+/// <see cref="PriceFeedClientOptions.ResumeOnReconnect"/>.</para>
 /// <para><b>Dead connections.</b> The client pings every half heartbeat interval (announced in
 /// <c>hello</c>) and replaces a connection on which no frame of any kind arrived for
 /// <see cref="DeadAfterHeartbeats"/> intervals.</para>
@@ -48,6 +57,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
     private volatile HashSet<string> _subscriptions = new(StringComparer.Ordinal);
     private volatile TaskCompletionSource<FeedConnection> _connected = NewConnectedSource();
     private volatile ServerHello? _server;
+    // Connection loop only: the epoch the seqs in the buffer's guard belong to, and the re-subscribe awaiting its answer.
+    private string _epoch = "";
+    private PendingResume? _pendingResume;
     private Task _run = Task.CompletedTask;
     private long _nextRequestId;
     private long _gaps;
@@ -67,6 +79,12 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
     /// <summary>Raised on the reader, just before yielding a quote whose seq is more than one above the previous one yielded for its symbol.</summary>
     public event EventHandler<GapDetectedEventArgs>? GapDetected;
+
+    /// <summary>Raised on the client's connection loop when the server answers the re-subscribe after a reconnect
+    /// (or announces a new epoch mid-connection): which held symbols were resumed with no gap and which were snapshotted.</summary>
+    /// <remarks>Not raised for the first connection, nor when the client held no quote. An exception thrown by a
+    /// handler closes the client, as for <see cref="StateChanged"/>.</remarks>
+    public event EventHandler<ResumedEventArgs>? Resumed;
 
     /// <summary>The current connection state.</summary>
     public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
@@ -252,6 +270,18 @@ public sealed class PriceFeedClient : IAsyncDisposable
         Volume = quote.Volume,
     };
 
+    private static ServerHello ToServerHello(Hello hello)
+    {
+        // A server that announces no interval gets the server's default (15 s) rather than no dead-connection check.
+        var heartbeatMs = hello.HeartbeatIntervalMs > 0 ? hello.HeartbeatIntervalMs : 15_000;
+        return new ServerHello(hello.ServerId, hello.Protocol, TimeSpan.FromMilliseconds(heartbeatMs),
+            (int)hello.MaxSymbolsPerClient, hello.SlowConsumerPolicy)
+        {
+            Epoch = hello.Epoch,
+            ResumeDepth = (int)Math.Min(hello.ResumeDepth, int.MaxValue),
+        };
+    }
+
     private static SubscribeResult ToResult(Protocol.V1.SubscribeResult result) => new(
         result.RequestId,
         [.. result.Accepted],
@@ -300,17 +330,28 @@ public sealed class PriceFeedClient : IAsyncDisposable
             }
 
             var hello = first.Hello;
-            // A server that announces no interval gets the server's default (15 s) rather than no dead-connection check.
-            var heartbeatMs = hello.HeartbeatIntervalMs > 0 ? hello.HeartbeatIntervalMs : 15_000;
-            _server = new ServerHello(hello.ServerId, hello.Protocol, TimeSpan.FromMilliseconds(heartbeatMs),
-                (int)hello.MaxSymbolsPerClient, hello.SlowConsumerPolicy);
-
+            _server = ToServerHello(hello);
             var subscriptions = _subscriptions;
+            var held = HeldSeqs(subscriptions);
+            var remembered = _epoch;
+            var epochChanged = StartEpoch(hello.Epoch);
             if (subscriptions.Count > 0)
             {
-                // Request id 0 is never given to a caller's request: the answer is only used to keep the set up to date.
-                var resubscribe = new Subscribe { ThrottleMs = _options.ThrottleMs };
+                // A request id of its own, never a caller's: its answer says which held symbols were recovered.
+                var resubscribe = new Subscribe
+                {
+                    RequestId = (ulong)Interlocked.Increment(ref _nextRequestId),
+                    ThrottleMs = _options.ThrottleMs,
+                };
                 resubscribe.Symbols.AddRange(subscriptions);
+                // docs/clients.md, "Resume": only seqs of the server's own epoch, and only from a server that keeps history.
+                if (_options.ResumeOnReconnect && held.Count > 0 && remembered.Length > 0 && hello.Epoch == remembered && hello.ResumeDepth > 0)
+                {
+                    resubscribe.Resume.Add(held);
+                    resubscribe.Epoch = remembered;
+                }
+
+                _pendingResume = held.Count > 0 ? new PendingResume(resubscribe.RequestId, epochChanged, [.. held.Keys]) : null;
                 await connection.SendAsync(new ClientMessage { Subscribe = resubscribe }, timeout.Token).ConfigureAwait(false);
             }
         }
@@ -434,6 +475,8 @@ public sealed class PriceFeedClient : IAsyncDisposable
                         lastError = $"{message.Error.Code} {message.Error.Message}";
                         break;
                     case ServerMessage.BodyOneofCase.Hello:
+                        OnHelloAgain(message.Hello);
+                        break;
                     case ServerMessage.BodyOneofCase.Pong:
                     default:
                         // A pong only proves the server is alive, which receiving it already recorded.
@@ -516,6 +559,57 @@ public sealed class PriceFeedClient : IAsyncDisposable
         {
             answer.TrySetResult(ToResult(result));
         }
+
+        if (_pendingResume is { } resume && resume.RequestId == result.RequestId)
+        {
+            _pendingResume = null;
+            var recovered = new HashSet<string>(result.Recovered, StringComparer.Ordinal);
+            Resumed?.Invoke(this, new ResumedEventArgs(_epoch, resume.EpochChanged,
+                [.. resume.Held.Where(recovered.Contains)], [.. resume.Held.Where(s => !recovered.Contains(s))]));
+        }
+    }
+
+    /// <summary>A <c>hello</c> on an open connection: the server's source started a new epoch (docs/clients.md, "Resume");
+    /// a snapshot of every subscribed symbol follows.</summary>
+    private void OnHelloAgain(Hello hello)
+    {
+        var held = HeldSeqs(_subscriptions);
+        _server = ToServerHello(hello);
+        if (StartEpoch(hello.Epoch) && held.Count > 0)
+        {
+            Resumed?.Invoke(this, new ResumedEventArgs(_epoch, epochChanged: true, [], [.. held.Keys]));
+        }
+    }
+
+    /// <summary>Remembers <paramref name="epoch"/> as the one the seqs to come belong to; when it replaces a different named
+    /// epoch, the source's seqs started again, so the seq guard starts again too (true).</summary>
+    /// <remarks>An empty epoch on either side is no change: a server that names none cannot say its seqs restarted.</remarks>
+    private bool StartEpoch(string epoch)
+    {
+        var changed = _epoch.Length > 0 && epoch.Length > 0 && epoch != _epoch;
+        if (changed)
+        {
+            _buffer.ForgetSeqs();
+        }
+
+        _epoch = epoch;
+        return changed;
+    }
+
+    /// <summary>The last seq accepted of every subscribed symbol the client holds a quote of.</summary>
+    private Dictionary<string, ulong> HeldSeqs(HashSet<string> subscriptions)
+    {
+        var held = _buffer.LastAcceptedSeqs();
+        if (!subscriptions.Contains(Wildcard))
+        {
+            // An unsubscribed symbol's seq stays in the guard, but it is not asked for again.
+            foreach (var symbol in held.Keys.Where(s => !subscriptions.Contains(s)).ToList())
+            {
+                held.Remove(symbol);
+            }
+        }
+
+        return held;
     }
 
     private void SetState(ConnectionState state, int attempt, TimeSpan? retryDelay, Exception? cause)
@@ -547,4 +641,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
         SetState(ConnectionState.Closed, attempt: 0, retryDelay: null, cause);
     }
+
+    /// <summary>The re-subscribe of a reconnect, until its answer says which of the held symbols were recovered.</summary>
+    private sealed record PendingResume(ulong RequestId, bool EpochChanged, IReadOnlyList<string> Held);
 }

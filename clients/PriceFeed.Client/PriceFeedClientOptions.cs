@@ -32,6 +32,10 @@ public sealed class PriceFeedClientOptions
     /// <summary>Time allowed for the TCP connection, the WebSocket handshake and the server's <c>hello</c>.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>On a reconnect, ask the server to resume every held symbol from its last seq (docs/protocol.md,
+    /// "Resume") instead of sending a snapshot. Default true; a server that offers no resume is simply sent no request.</summary>
+    public bool ResumeOnReconnect { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     internal void Validate()
     {

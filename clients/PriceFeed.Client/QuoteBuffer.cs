@@ -80,6 +80,25 @@ internal sealed class QuoteBuffer
         }
     }
 
+    /// <summary>The seq guard's state: the last seq accepted per symbol, for a resume request.</summary>
+    public Dictionary<string, ulong> LastAcceptedSeqs()
+    {
+        lock (_lock)
+        {
+            return new Dictionary<string, ulong>(_lastAcceptedSeq, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Starts the seq guard again: the source's epoch changed and its seqs start again from 1.</summary>
+    /// <remarks>Quotes already waiting stay queued; a newer-epoch quote may still replace one of them in place (latest wins).</remarks>
+    public void ForgetSeqs()
+    {
+        lock (_lock)
+        {
+            _lastAcceptedSeq.Clear();
+        }
+    }
+
     /// <summary>Takes the oldest waiting quote, if any.</summary>
     public bool TryRead(out Quote quote)
     {

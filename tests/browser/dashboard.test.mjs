@@ -189,6 +189,13 @@ test('reconnects by itself after the server restarts, and prices move again', { 
   await control('start');
   await until('the socket is live again', () => window.priceFeed.state() === 'live', undefined, 30000);
   await until('the page says it resynced', () => /resynced from the snapshot/.test(document.getElementById('banner').textContent));
+  // The status bar says how the board came back: a restarted server's source started its seqs again (a new
+  // epoch, or none named), so every symbol the board held is brought up to date by the snapshot.
+  const line = await until('the status bar says how the board resumed', () => /^resumed \d+ symbols, \d+ from snapshot/.test(window.priceFeed.resume()) && window.priceFeed.resume());
+  const [, held, fromSnapshot] = line.match(/^resumed (\d+) symbols, (\d+) from snapshot/);
+  assert.ok(Number(held) > 0, line);
+  assert.equal(fromSnapshot, held, line);
+  assert.equal(await page.textContent('#resume'), line);
   const counts = await received();
   const prices = await lastPrices();
   await until('quotes flow again', (before) => Object.entries(window.priceFeed.received()).some(([s, n]) => n > (before[s] || 0) + 2), counts);

@@ -11,6 +11,14 @@ Model (the same as the C# PriceFeed.Client):
 * A lost connection is replaced after an exponential backoff with full jitter; every subscription
   is sent again and the snapshot brings each symbol up to date. Refusals that would repeat (HTTP
   401/403; close codes 1002, 1003, 1007, 1008, 1009) close the client, and ``quotes()`` raises them.
+* Resume: the client remembers the epoch (``hello.epoch``) its seqs came from and the last seq per
+  symbol. When the new connection's server names the same epoch and keeps history
+  (``hello.resume_depth`` > 0), the re-subscribe asks to resume from those seqs and the server sends
+  exactly the missed updates instead of a snapshot; the rest get a snapshot as before.
+  ``on_resume(recovered, snapshotted, epoch_changed)`` runs on the connection task with the two lists
+  of symbols. A server with a different epoch (a restarted source: seqs started again) gets no resume
+  request and the seq guard starts again, also when it announces the new epoch mid-connection.
+  ``resume_on_reconnect=False`` turns resume off.
 * The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
   on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
 * A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
@@ -109,6 +117,14 @@ class _QuoteBuffer:
     def __len__(self):
         return len(self._queue)
 
+    def last_accepted(self):
+        """The seq guard's state, symbol -> last seq accepted (a copy): what a resume request asks from."""
+        return dict(self._last_accepted)
+
+    def forget_seqs(self):
+        """Starts the seq guard again: the source's epoch changed and its seqs start again from 1."""
+        self._last_accepted.clear()
+
     def write(self, quote):
         last = self._last_accepted.get(quote.symbol)
         if last is not None and quote.seq <= last:
@@ -168,7 +184,7 @@ class PriceFeedClient:
 
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
-                 on_gap=None, on_state=None):
+                 on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -186,6 +202,11 @@ class PriceFeedClient:
         self._connect_timeout = connect_timeout
         self._on_gap = on_gap
         self._on_state = on_state
+        self._on_resume = on_resume
+        self._resume_on_reconnect = resume_on_reconnect
+        # The epoch the seqs in the guard belong to, and the re-subscribe whose answer tells what was recovered.
+        self._epoch = ""
+        self._pending_resume = None
         self._buffer = _QuoteBuffer(buffer_capacity)
         self._subscriptions = set()
         self._pending = {}
@@ -215,6 +236,11 @@ class PriceFeedClient:
     def buffered_quotes(self):
         """Quotes received and not yet read."""
         return len(self._buffer)
+
+    @property
+    def epoch(self):
+        """The server epoch the client's seqs belong to ("" when the server names none)."""
+        return self._epoch
 
     @property
     def subscriptions(self):
@@ -338,10 +364,21 @@ class PriceFeedClient:
                 raise PriceFeedError(f"the server's first message was {message.WhichOneof('body')}, not hello",
                                      transient=False)
             self.hello = message.hello
+            held = self._held_seqs()
+            remembered = self._epoch
+            epoch_changed = self._start_epoch(message.hello.epoch)
             if self._subscriptions:
-                # Request id 0 is never a caller's: the answer only keeps the subscription set up to date.
-                await ws.send(self._encode(pb.ClientMessage(subscribe=pb.Subscribe(
-                    symbols=sorted(self._subscriptions), throttle_ms=self._throttle_ms))))
+                # A request id of its own, never a caller's: its answer says which held symbols were recovered.
+                self._next_request_id += 1
+                request = pb.Subscribe(request_id=self._next_request_id, symbols=sorted(self._subscriptions),
+                                       throttle_ms=self._throttle_ms)
+                # docs/clients.md, "Resume": only seqs of the server's own epoch, and only from a server that keeps history.
+                if (self._resume_on_reconnect and held and remembered and message.hello.epoch == remembered
+                        and message.hello.resume_depth > 0):
+                    request.resume.update(held)
+                    request.epoch = remembered
+                self._pending_resume = (request.request_id, epoch_changed, sorted(held)) if held else None
+                await ws.send(self._encode(pb.ClientMessage(subscribe=request)))
         except asyncio.TimeoutError:
             _abort(ws)
             raise PriceFeedError(f"no hello within connect_timeout ({self._connect_timeout} s)") from None
@@ -415,10 +452,12 @@ class PriceFeedClient:
                     self._accept(message.snapshot)
                 elif kind == "subscribe_result":
                     self._on_subscribe_result(message.subscribe_result)
+                elif kind == "hello":
+                    self._on_hello_again(message.hello)
                 elif kind == "error":
                     # The server sends error just before it closes; keep it for the close's description.
                     last_error = f"{message.error.code} {message.error.message}"
-                # hello again or pong: receiving it already proved the server alive.
+                # pong: receiving it already proved the server alive.
         except websockets.exceptions.ConnectionClosed as error:
             silent = time.monotonic() - last_received[0]
             if watchdog.done() and silent > interval * DEAD_AFTER_HEARTBEATS:
@@ -455,6 +494,38 @@ class PriceFeedClient:
         answer = self._pending.get(result.request_id)
         if answer is not None and not answer.done():
             answer.set_result(result)
+        resume = self._pending_resume
+        if resume is not None and resume[0] == result.request_id:
+            self._pending_resume = None
+            recovered = set(result.recovered)
+            _, epoch_changed, held = resume
+            if self._on_resume is not None:
+                self._on_resume([s for s in held if s in recovered], [s for s in held if s not in recovered],
+                                epoch_changed)
+
+    def _on_hello_again(self, hello):
+        """A hello on an open connection: the server's source started a new epoch; a snapshot follows."""
+        held = self._held_seqs()
+        self.hello = hello
+        if self._start_epoch(hello.epoch) and held and self._on_resume is not None:
+            self._on_resume([], sorted(held), True)
+
+    def _start_epoch(self, epoch):
+        """Remembers ``epoch`` as the one the seqs to come belong to. When it replaces a different named
+        epoch the source's seqs started again, so the seq guard starts again too (True). An empty epoch
+        on either side is no change: a server that names none cannot say its seqs restarted."""
+        changed = bool(self._epoch) and bool(epoch) and epoch != self._epoch
+        if changed:
+            self._buffer.forget_seqs()
+        self._epoch = epoch
+        return changed
+
+    def _held_seqs(self):
+        """The last seq accepted of every subscribed symbol the client holds a quote of."""
+        held = self._buffer.last_accepted()
+        if _WILDCARD in self._subscriptions:
+            return held
+        return {s: seq for s, seq in held.items() if s in self._subscriptions}
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
-Scenarios: ordered, ordered_json, restart, slow_reader, dead (default: all). Each starts its own servers on free
+Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
 """
@@ -23,7 +23,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import websockets  # noqa: E402
+
 from pricefeed_client import JSON, PROTO, ConnectionState, PriceFeedClient  # noqa: E402
+from pricefeed_client import pricefeed_v1_pb2 as pb  # noqa: E402
 
 TIMEOUT = 30.0  # seconds; generous, so that a busy build machine cannot fail a correct test
 HEARTBEAT_MS = "500"  # a dead connection is found in about 1.5 s instead of 45 s
@@ -276,12 +279,266 @@ async def take_snapshot(server):
     return snapshot
 
 
+class TcpRelay:
+    """A TCP relay on 127.0.0.1 in front of a server, so a scenario can cut the client off while the
+    server keeps producing quotes: cut() resets every relayed connection and refuses new ones until restore()."""
+
+    def __init__(self, target_port):
+        self._target_port = target_port
+        self._open = set()
+        self._cut = False
+        self._server = None
+        self.port = None
+
+    async def start(self):
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def cut(self):
+        self._cut = True
+        for writer in list(self._open):
+            writer.transport.abort()
+
+    def restore(self):
+        self._cut = False
+
+    async def close(self):
+        self.cut()
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _relay(self, client_reader, client_writer):
+        if self._cut:
+            client_writer.transport.abort()
+            return
+        try:
+            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._open.update((client_writer, server_writer))
+
+        async def pump(reader, writer, other):
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                # One side ended or was cut: take the other down with it.
+                writer.transport.abort()
+                other.transport.abort()
+                self._open.discard(writer)
+
+        await asyncio.gather(pump(client_reader, server_writer, client_writer),
+                             pump(server_reader, client_writer, server_writer))
+
+
+async def scenario_resume_cut(dll):
+    """Cut off by the relay while quotes flow: the reconnect delivers no duplicate and no seq going back, and
+    on_resume reports every held symbol once, recovered or snapshotted (which, depends on the server)."""
+    server = await ServerProcess(dll, free_port(), "--symbols", "10", "--rate", "1000", "--seed", "13",
+                                 "--heartbeat-ms", HEARTBEAT_MS).started()
+    relay = await TcpRelay(server.port).start()
+    states = []
+    resumes = []
+    client = new_client(relay.url, states, on_resume=lambda r, s, changed: resumes.append((r, s, changed)))
+    try:
+        symbols = server.http_json("/api/symbols")
+        await client.connect()
+        await client.subscribe("*")
+        recorder = Recorder(client)
+        await until(lambda: recorder.count >= 300 and len(recorder.last) == len(symbols), "300 quotes of every symbol", server)
+        relay.cut()
+        await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
+        processed = server.http_json("/healthz")["quotesProcessed"]
+        await until(lambda: server.http_json("/healthz")["quotesProcessed"] >= processed + 1000,
+                    "a second of quotes while cut off", server)
+        before_restore = recorder.count
+        relay.restore()
+        await until(lambda: client.state == ConnectionState.CONNECTED and resumes and recorder.count > before_restore + 300,
+                    "quotes on the new connection and on_resume", server)
+        await recorder.stop()
+        assert not recorder.violations, recorder.violations
+        assert len(resumes) == 1, resumes
+        recovered, snapshotted, changed = resumes[0]
+        assert not changed, resumes
+        assert sorted(recovered + snapshotted) == sorted(symbols), resumes
+        print(f"resume_cut: {len(recovered)} recovered, {len(snapshotted)} snapshotted, {recorder.count} quotes")
+    finally:
+        await client.close()
+        await relay.close()
+        server.kill()
+
+
+class ScriptedPeer:
+    """A WebSocket endpoint whose side of the conversation the scenario writes message by message (a hello
+    naming a chosen epoch, a chosen recovered list): client behaviour no real server shows on cue."""
+
+    def __init__(self):
+        self._connections = asyncio.Queue()
+        self._handlers = []
+        self._server = None
+        self.url = None
+
+    async def start(self):
+        # One-argument handlers: websockets 10.1 and later.
+        self._server = await websockets.serve(self._handle, "127.0.0.1", 0, subprotocols=[PROTO])
+        self.url = f"ws://127.0.0.1:{next(iter(self._server.sockets)).getsockname()[1]}/ws"
+        return self
+
+    async def _handle(self, ws):
+        done = asyncio.get_running_loop().create_future()
+        self._handlers.append(done)
+        await self._connections.put((ws, done))
+        await done
+
+    async def accept(self, hello):
+        """The client's next connection, greeted with ``hello``."""
+        ws, done = await asyncio.wait_for(self._connections.get(), TIMEOUT)
+        connection = ScriptedConnection(ws, done)
+        await connection.send(hello=hello)
+        return connection
+
+    async def close(self):
+        # The server waits for its handlers: end the ones still serving.
+        for done in self._handlers:
+            if not done.done():
+                done.set_result(None)
+        self._server.close()
+        await self._server.wait_closed()
+
+
+class ScriptedConnection:
+    def __init__(self, ws, done):
+        self._ws = ws
+        self._done = done
+
+    async def send(self, **body):
+        await self._ws.send(pb.ServerMessage(**body).SerializeToString())
+
+    async def receive_subscribe(self):
+        while True:
+            message = pb.ClientMessage.FromString(await asyncio.wait_for(self._ws.recv(), TIMEOUT))
+            if message.WhichOneof("body") == "subscribe":
+                return message.subscribe
+
+    async def answer(self, request, recovered=()):
+        await self.send(subscribe_result=pb.SubscribeResult(
+            request_id=request.request_id, accepted=request.symbols, recovered=recovered))
+
+    async def go_away(self):
+        await self._ws.close(1001, "restart")
+        if not self._done.done():
+            self._done.set_result(None)
+
+
+def scripted_hello(epoch, resume_depth):
+    # A long heartbeat, so that the client's dead-connection check never fires during the scenario.
+    return pb.Hello(server_id="scripted", protocol=PROTO, heartbeat_interval_ms=60000, max_symbols_per_client=1000,
+                    slow_consumer_policy="conflate", epoch=epoch, resume_depth=resume_depth)
+
+
+def batch(*quotes):
+    return pb.QuoteBatch(quotes=[pb.Quote(symbol=s, seq=q, bid=1, ask=2) for s, q in quotes])
+
+
+async def read_exactly(quotes, *expected):
+    for symbol, seq in expected:
+        quote = await asyncio.wait_for(quotes.__anext__(), TIMEOUT)
+        assert (quote.symbol, quote.seq) == (symbol, seq), f"read {quote.symbol} {quote.seq}, expected {symbol} {seq}"
+
+
+async def scenario_resume_scripted(_dll):
+    """The resume request, on_resume and the epoch rules, against a scripted peer (docs/clients.md, "Resume")."""
+    peer = await ScriptedPeer().start()
+    resumes = []
+    client = PriceFeedClient(peer.url, reconnect_delay=0.02, max_reconnect_delay=0.05,
+                             on_resume=lambda r, s, changed: resumes.append((r, s, changed)))
+    try:
+        connecting = asyncio.ensure_future(client.connect())
+        connection = await peer.accept(scripted_hello("run-1", 100))
+        await asyncio.wait_for(connecting, TIMEOUT)
+        quotes = client.quotes()
+
+        subscribing = asyncio.ensure_future(client.subscribe("AAA", "BBB"))
+        first = await connection.receive_subscribe()
+        assert not first.resume and first.epoch == "", first
+        await connection.answer(first)
+        await asyncio.wait_for(subscribing, TIMEOUT)
+        await connection.send(snapshot=batch(("AAA", 5), ("BBB", 7)))
+        await connection.send(quotes=batch(("AAA", 6)))
+        await read_exactly(quotes, ("AAA", 5), ("BBB", 7), ("AAA", 6))
+
+        # The same epoch, history kept: resume from the last seqs; AAA recovered, BBB snapshotted.
+        await connection.go_away()
+        connection = await peer.accept(scripted_hello("run-1", 100))
+        request = await connection.receive_subscribe()
+        assert dict(request.resume) == {"AAA": 6, "BBB": 7} and request.epoch == "run-1", request
+        await connection.answer(request, recovered=["AAA"])
+        await connection.send(snapshot=batch(("BBB", 12)))
+        await connection.send(quotes=batch(("AAA", 7)))
+        await read_exactly(quotes, ("BBB", 12), ("AAA", 7))
+        await until(lambda: resumes, "on_resume")
+        assert resumes.pop() == (["AAA"], ["BBB"], False)
+
+        # The same epoch but no history: no resume request; the repeated snapshot passes the seq guard.
+        await connection.go_away()
+        connection = await peer.accept(scripted_hello("run-1", 0))
+        request = await connection.receive_subscribe()
+        assert not request.resume and request.epoch == "", request
+        await connection.answer(request)
+        await connection.send(snapshot=batch(("AAA", 7), ("BBB", 12)))
+        await connection.send(quotes=batch(("BBB", 13)))
+        await read_exactly(quotes, ("BBB", 13))
+        await until(lambda: resumes, "on_resume")
+        assert resumes.pop() == ([], ["AAA", "BBB"], False)
+
+        # A new epoch: no resume for the old one, and the new, lower seqs are delivered, not held back as stale.
+        await connection.go_away()
+        connection = await peer.accept(scripted_hello("run-2", 100))
+        request = await connection.receive_subscribe()
+        assert not request.resume and request.epoch == "", request
+        await connection.answer(request)
+        await connection.send(snapshot=batch(("AAA", 1), ("BBB", 1)))
+        await read_exactly(quotes, ("AAA", 1), ("BBB", 1))
+        await until(lambda: resumes, "on_resume")
+        assert resumes.pop() == ([], ["AAA", "BBB"], True)
+        assert client.epoch == "run-2" and client.quotes_ignored_as_stale == 2, (client.epoch, client.quotes_ignored_as_stale)
+
+        # A new epoch announced mid-connection: a fresh hello, then a snapshot that starts again.
+        await connection.send(hello=scripted_hello("run-3", 100))
+        await connection.send(snapshot=batch(("AAA", 1)))
+        await connection.send(quotes=batch(("AAA", 2)))
+        await read_exactly(quotes, ("AAA", 1), ("AAA", 2))
+        assert resumes.pop() == ([], ["AAA", "BBB"], True)
+
+        # The next reconnect resumes in the new epoch.
+        await connection.go_away()
+        connection = await peer.accept(scripted_hello("run-3", 100))
+        request = await connection.receive_subscribe()
+        # BBB had no quote in this epoch yet: nothing to resume it from.
+        assert dict(request.resume) == {"AAA": 2} and request.epoch == "run-3", request
+        print("resume_scripted: resume requests, on_resume and epoch changes as documented")
+    finally:
+        await client.close()
+        await peer.close()
+
+
 SCENARIOS = {
     "ordered": scenario_ordered,
     "ordered_json": lambda dll: scenario_ordered(dll, JSON),
     "restart": scenario_restart,
     "slow_reader": scenario_slow_reader,
     "dead": scenario_dead,
+    "resume_cut": scenario_resume_cut,
+    "resume_scripted": scenario_resume_scripted,
 }
 
 

@@ -26,7 +26,7 @@
     rows: $('rows'), empty: $('empty'), banner: $('banner'),
     search: $('search'), results: $('search-results'), addTop: $('add-top'), topN: $('top-n'), clear: $('clear'),
     conn: $('conn'), connText: $('conn-text'), serverId: $('server-id'), rate: $('rate'),
-    p50: $('p50'), p99: $('p99'), skipped: $('skipped'), count: $('count'),
+    p50: $('p50'), p99: $('p99'), skipped: $('skipped'), count: $('count'), resume: $('resume'),
   };
 
   // ---- state --------------------------------------------------------------------------------
@@ -34,7 +34,7 @@
   const token = new URLSearchParams(location.search).get('token');
   const rows = new Map();          // symbol -> Row, in board order
   const pending = new Map();       // symbol -> latest quote not yet painted
-  const lastSeq = new Map();       // symbol -> last seq taken on this connection (the seq guard)
+  const lastSeq = new Map();       // symbol -> last seq taken in `epoch` (the seq guard, and where a resume starts)
   const received = new Map();      // symbol -> quotes taken since the page opened (for tests and curiosity)
   let allSymbols = [];
   let throttleMs = DEFAULT_THROTTLE_MS;
@@ -44,6 +44,10 @@
   let reconnectAt = 0;
   let requestId = 0;
   let serverId = '';
+  let epoch = '';                  // the hello.epoch the seqs in lastSeq belong to ('' : the server names none)
+  let helloSeen = false;           // on this connection: subscribes wait for hello, which says whether to resume
+  let resumeRequest = null;        // { id, held, epochChanged } of the re-subscribe awaiting its answer
+  let resumeLine = '';
   let frameRequested = false;
 
   const stats = {
@@ -319,13 +323,9 @@
     setState('connecting', attempt === 0 ? 'Connecting…' : `Reconnecting… (attempt ${attempt + 1})`);
     const ws = new WebSocket(socketUrl(), SUBPROTOCOL);
     socket = ws;
-    ws.onopen = () => {
-      if (id !== connection) return;
-      // A new connection is a new stream: the seq guard starts again from its snapshot
-      // (a restarted source counts from 1 again; another node of the same bus goes on).
-      lastSeq.clear();
-      subscribe([...rows.keys()]);
-    };
+    helloSeen = false;
+    resumeRequest = null;
+    // The board is subscribed once hello has said whether this server can resume (onHello).
     ws.onmessage = (event) => {
       if (id === connection) onMessage(event.data);
     };
@@ -356,7 +356,7 @@
   }
 
   function subscribe(symbols) {
-    if (symbols.length > 0) {
+    if (symbols.length > 0 && helloSeen) {
       // requestId is a uint64: a string in canonical JSON.
       send({ subscribe: { requestId: String(++requestId), symbols, throttleMs } });
     }
@@ -379,6 +379,7 @@
         showBanner('ok', () => 'Reconnected — board resynced from the snapshot', 3000);
       }
     } else if (message.hello) {
+      onHello(message.hello);
       serverId = message.hello.serverId || '';
       dom.serverId.textContent = serverId || '–';
       setState('live', 'Live');
@@ -387,12 +388,68 @@
         showBanner('ok', () => 'Reconnected', 3000);
       }
     } else if (message.subscribeResult) {
+      if (resumeRequest && String(message.subscribeResult.requestId || '0') === resumeRequest.id) {
+        const recovered = (message.subscribeResult.recovered || []).length;
+        showResume(recovered, resumeRequest.held - recovered, resumeRequest.epochChanged);
+        resumeRequest = null;
+      }
+
       const rejected = message.subscribeResult.rejected || [];
       if (rejected.length > 0) {
         showBanner('warn', () => `Not subscribed: ${rejected.slice(0, 5).map((r) => `${r.symbol} (${r.reason})`).join(', ')}${rejected.length > 5 ? '…' : ''}`, 6000);
       }
     } else if (message.error) {
       showBanner('error', () => `Server error ${message.error.code}: ${message.error.message}`, 8000);
+    }
+  }
+
+  /**
+   * hello, first on every connection and again when the server's source starts a new epoch. Same epoch and a
+   * server that keeps history: the board resumes from its last seqs and the server sends exactly what was missed
+   * (docs/clients.md, "Resume"). Otherwise the snapshot brings every symbol up to date, and after a new epoch
+   * (the source restarted, seqs start again) the seq guard starts again instead of holding quotes back as stale.
+   */
+  function onHello(hello) {
+    const next = hello.epoch || '';
+    const epochChanged = epoch !== '' && next !== '' && next !== epoch;
+    const held = [...rows.keys()].filter((s) => lastSeq.has(s));
+    if (helloSeen) {
+      // Mid-connection: a snapshot of every subscribed symbol follows.
+      if (epochChanged) {
+        lastSeq.clear();
+        if (held.length > 0) showResume(0, held.length, true);
+      }
+    } else {
+      helloSeen = true;
+      const canResume = !epochChanged && epoch !== '' && next === epoch && num(hello.resumeDepth) > 0 && held.length > 0;
+      // Without resume, a new connection is a new stream as before: the guard starts again from its snapshot.
+      if (!canResume) lastSeq.clear();
+      const symbols = [...rows.keys()];
+      if (symbols.length > 0) {
+        const request = { requestId: String(++requestId), symbols, throttleMs };
+        if (canResume) {
+          // map<string, uint64> in canonical JSON: seqs as strings.
+          request.resume = Object.fromEntries(held.map((s) => [s, String(lastSeq.get(s))]));
+          request.epoch = epoch;
+        }
+
+        resumeRequest = held.length > 0 ? { id: request.requestId, held: held.length, epochChanged } : null;
+        send({ subscribe: request });
+      }
+    }
+
+    epoch = next;
+  }
+
+  /** The status bar's resume line: how the symbols held before a reconnect (or a new epoch) were brought up to date. */
+  function showResume(recovered, fromSnapshot, epochChanged) {
+    resumeLine = `resumed ${integer.format(recovered + fromSnapshot)} symbols, ${integer.format(fromSnapshot)} from snapshot${epochChanged ? ' (new epoch)' : ''}`;
+    dom.resume.textContent = resumeLine;
+    dom.resume.parentElement.hidden = false;
+    if (fromSnapshot === 0 && attempt > 0) {
+      // No snapshot follows to announce the reconnect: every symbol continues with no gap.
+      attempt = 0;
+      showBanner('ok', () => `Reconnected — resumed ${integer.format(recovered)} symbols with no gap`, 3000);
     }
   }
 
@@ -720,6 +777,8 @@
     throttleMs: () => throttleMs,
     symbols: () => [...rows.keys()],
     received: () => Object.fromEntries(received),
+    epoch: () => epoch,
+    resume: () => resumeLine,
     rate: () => stats.rate,
   });
 

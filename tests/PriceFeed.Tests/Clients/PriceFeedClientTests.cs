@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using PriceFeed.Client;
 using PriceFeed.Tests.Testing;
 
@@ -81,6 +82,43 @@ public sealed class PriceFeedClientTests
             first.Dispose();
             second?.Dispose();
         }
+    }
+
+    [Theory]
+    [InlineData("conflate")]
+    [InlineData("drop")]
+    public async Task ReconnectsAfterANetworkCutWhileQuotesFlowWithNoDuplicateAndReportsEveryHeldSymbol(string policy)
+    {
+        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
+            "--symbols", "10", "--rate", "1000", "--seed", "13", "--policy", policy, "--heartbeat-ms", HeartbeatMs);
+        var symbols = await server.SymbolsAsync();
+        await using var relay = new TcpRelay(server.Port);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = relay.WsUri,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        });
+        var resumed = new ConcurrentQueue<ResumedEventArgs>();
+        client.Resumed += (_, e) => resumed.Enqueue(e);
+        await client.SubscribeAsync("*");
+        await using var recorder = new QuoteRecorder(client);
+        await Eventually.UntilAsync(() => recorder.Count >= 300 && recorder.Last.Count == symbols.Length, "300 quotes of every symbol", detail: () => server.Output);
+
+        // Cut off for a second of quotes while the server goes on producing them.
+        relay.Cut();
+        await Eventually.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the cut", detail: () => server.Output);
+        var processed = await server.QuotesProcessedAsync();
+        await Eventually.UntilAsync(async () => await server.QuotesProcessedAsync() >= processed + 1000, "a second of quotes while cut off", detail: () => server.Output);
+        var countBeforeRestore = recorder.Count;
+        relay.Restore();
+
+        await Eventually.UntilAsync(() => client.State == ConnectionState.Connected && !resumed.IsEmpty && recorder.Count > countBeforeRestore + 300,
+            "quotes on the new connection and the Resumed event", detail: () => server.Output);
+        Assert.Empty(recorder.Violations);
+        var resume = Assert.Single(resumed);
+        Assert.False(resume.EpochChanged);
+        Assert.Equal(symbols.Order(), resume.Recovered.Concat(resume.Snapshotted).Order());
     }
 
     [Fact]

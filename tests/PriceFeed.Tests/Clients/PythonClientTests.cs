@@ -22,6 +22,8 @@ public sealed class PythonClientTests
     [InlineData("restart")]
     [InlineData("slow_reader")]
     [InlineData("dead")]
+    [InlineData("resume_cut")]
+    [InlineData("resume_scripted")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");

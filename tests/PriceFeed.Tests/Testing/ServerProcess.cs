@@ -109,6 +109,13 @@ internal sealed partial class ServerProcess : IDisposable
     public async Task<string[]> SymbolsAsync() =>
         JsonSerializer.Deserialize<string[]>(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/api/symbols")))!;
 
+    /// <summary>Quotes the server has taken from its source so far (<c>/healthz</c> <c>quotesProcessed</c>).</summary>
+    public async Task<long> QuotesProcessedAsync()
+    {
+        using var health = JsonDocument.Parse(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/healthz")));
+        return health.RootElement.GetProperty("quotesProcessed").GetInt64();
+    }
+
     /// <summary>Waits until the simulator has stopped (<c>--duration</c> passed) and the fan-out has sent everything on.</summary>
     /// <remarks>The simulator produces rate x duration quotes and may need longer than the duration on a busy
     /// machine, so "quiet" is a processed count that stays the same for half a second, not the clock.</remarks>
