@@ -3,7 +3,7 @@
 
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
-Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted (default: all). Each starts its own servers on free
+Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted, resume_lossless (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
 """
@@ -377,6 +377,46 @@ async def scenario_resume_cut(dll):
         server.kill()
 
 
+async def scenario_resume_lossless(dll):
+    """Cut off by the relay while quotes flow, against a server that resumes: every symbol is recovered and
+    its sequence goes on with every seq once (no gap, no duplicate)."""
+    # 20 updates per symbol per second, the default rate's: a second away is far inside the default resume depth.
+    server = await ServerProcess(dll, free_port(), "--symbols", "10", "--rate", "200", "--seed", "17",
+                                 "--heartbeat-ms", HEARTBEAT_MS).started()
+    relay = await TcpRelay(server.port).start()
+    states = []
+    resumes = []
+    gaps = []
+    client = new_client(relay.url, states, on_resume=lambda r, s, changed: resumes.append((r, s, changed)),
+                        on_gap=lambda symbol, last, new: gaps.append((symbol, last, new)))
+    try:
+        symbols = server.http_json("/api/symbols")
+        await client.connect()
+        await client.subscribe("*")
+        recorder = Recorder(client)
+        await until(lambda: recorder.count >= 100 and len(recorder.last) == len(symbols), "100 quotes of every symbol", server)
+        assert client.hello.epoch and client.hello.resume_depth > 0, client.hello
+        relay.cut()
+        await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
+        processed = server.http_json("/healthz")["quotesProcessed"]
+        await until(lambda: server.http_json("/healthz")["quotesProcessed"] >= processed + 200,
+                    "a second of quotes while cut off", server)
+        at_cut = {s: q.seq for s, q in recorder.last.items()}
+        relay.restore()
+        await until(lambda: client.state == ConnectionState.CONNECTED and resumes
+                    and all(s in recorder.last and recorder.last[s].seq > at_cut[s] + 20 for s in symbols),
+                    "every symbol well past the cut", server)
+        await recorder.stop()
+        assert not recorder.violations, recorder.violations
+        assert not gaps, gaps
+        assert resumes == [(sorted(symbols), [], False)], resumes
+        print(f"resume_lossless: {len(symbols)} symbols recovered, {recorder.count} quotes, no gap")
+    finally:
+        await client.close()
+        await relay.close()
+        server.kill()
+
+
 class ScriptedPeer:
     """A WebSocket endpoint whose side of the conversation the scenario writes message by message (a hello
     naming a chosen epoch, a chosen recovered list): client behaviour no real server shows on cue."""
@@ -539,6 +579,7 @@ SCENARIOS = {
     "dead": scenario_dead,
     "resume_cut": scenario_resume_cut,
     "resume_scripted": scenario_resume_scripted,
+    "resume_lossless": scenario_resume_lossless,
 }
 
 

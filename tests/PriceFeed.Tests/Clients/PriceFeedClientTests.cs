@@ -121,6 +121,90 @@ public sealed class PriceFeedClientTests
         Assert.Equal(symbols.Order(), resume.Recovered.Concat(resume.Snapshotted).Order());
     }
 
+    [Theory]
+    [InlineData("conflate")]
+    [InlineData("drop")]
+    public async Task ResumesAfterANetworkCutWhileQuotesFlowWithNoGapAndNoDuplicate(string policy)
+    {
+        // 20 updates per symbol per second, the default rate's: a second away is far inside the default resume depth.
+        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
+            "--symbols", "10", "--rate", "200", "--seed", "17", "--policy", policy, "--heartbeat-ms", HeartbeatMs);
+        var symbols = await server.SymbolsAsync();
+        await using var relay = new TcpRelay(server.Port);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = relay.WsUri,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        });
+        var resumed = new ConcurrentQueue<ResumedEventArgs>();
+        client.Resumed += (_, e) => resumed.Enqueue(e);
+        await client.SubscribeAsync("*");
+        await using var recorder = new QuoteRecorder(client);
+        await Eventually.UntilAsync(() => recorder.Count >= 100 && recorder.Last.Count == symbols.Length, "100 quotes of every symbol", detail: () => server.Output);
+        Assert.NotEqual("", client.Server!.Epoch);
+        Assert.True(client.Server.ResumeDepth > 0, "the server keeps history");
+
+        relay.Cut();
+        await Eventually.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the cut", detail: () => server.Output);
+        var processed = await server.QuotesProcessedAsync();
+        await Eventually.UntilAsync(async () => await server.QuotesProcessedAsync() >= processed + 200, "a second of quotes while cut off", detail: () => server.Output);
+        var seqAtCut = recorder.Last.ToDictionary(p => p.Key, p => p.Value.Seq);
+        relay.Restore();
+
+        await Eventually.UntilAsync(
+            () => client.State == ConnectionState.Connected && !resumed.IsEmpty
+                && symbols.All(s => recorder.Last.TryGetValue(s, out var q) && q.Seq > seqAtCut[s] + 20),
+            "every symbol well past the cut", detail: () => server.Output);
+        var resume = Assert.Single(resumed);
+        Assert.Equal(symbols.Order(), resume.Recovered.Order());
+        Assert.Empty(resume.Snapshotted);
+        // Each symbol's sequence went on from the snapshot with every seq, once: no gap (none reported) and no duplicate.
+        Assert.Empty(recorder.Violations);
+        Assert.Equal(0, recorder.Gaps);
+        Assert.Equal(0, client.GapsDetected);
+    }
+
+    [Fact]
+    public async Task StartsTheSeqGuardAgainWhenARestartedServerNamesANewEpoch()
+    {
+        // A restarted simulator is a new epoch whose seqs start again at 1, far below what the client holds.
+        var port = ServerProcess.FreePort();
+        var first = await ServerProcess.StartOnPortAsync(port, "--symbols", "10", "--rate", "2000", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = first.WsUri,
+            ReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        });
+        var resumed = new ConcurrentQueue<ResumedEventArgs>();
+        client.Resumed += (_, e) => resumed.Enqueue(e);
+        await client.SubscribeAsync("*");
+        await using var recorder = new QuoteRecorder(client);
+        ServerProcess? second = null;
+        try
+        {
+            await Eventually.UntilAsync(() => recorder.Count >= 2000, "2000 quotes from the first server", detail: () => first.Output);
+            var firstEpoch = client.Server!.Epoch;
+            first.Stop();
+            second = await ServerProcess.StartOnPortAsync(port, "--symbols", "10", "--rate", "50", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
+            await Eventually.UntilAsync(() => !resumed.IsEmpty, "the Resumed event", detail: () => second.Output);
+            var resume = Assert.Single(resumed);
+            Assert.True(resume.EpochChanged);
+            Assert.NotEqual(firstEpoch, resume.Epoch);
+            Assert.Empty(resume.Recovered);
+            // The new epoch's quotes (seq in the tens) arrive at once instead of being held back behind seqs in the hundreds.
+            var countAfterRestart = recorder.Count;
+            await Eventually.UntilAsync(() => recorder.Count > countAfterRestart + 20, "quotes of the new epoch", detail: () => second.Output);
+            Assert.Equal(0, client.QuotesIgnoredAsStale);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
     [Fact]
     public async Task ConflatesBySymbolWhenTheReaderFallsBehindAndStillDeliversEveryLatestQuote()
     {

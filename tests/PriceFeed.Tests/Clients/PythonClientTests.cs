@@ -24,6 +24,7 @@ public sealed class PythonClientTests
     [InlineData("dead")]
     [InlineData("resume_cut")]
     [InlineData("resume_scripted")]
+    [InlineData("resume_lossless")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
