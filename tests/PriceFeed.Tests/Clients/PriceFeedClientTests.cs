@@ -34,8 +34,9 @@ public sealed class PriceFeedClientTests
     [Fact]
     public async Task ResumesAfterTheServerRestartsOnTheSamePortAndConverges()
     {
-        // The same seed gives the same symbols, and the restarted simulator replays the same quotes from seq 1:
-        // at ten times the rate it soon passes every seq the client saw, then stops (--duration) so the state can settle.
+        // The same seed gives the same symbols, and the restarted simulator starts again from seq 1 under a new epoch:
+        // the client starts its seq guard again (nothing held back as stale) and converges on the restarted server's
+        // quotes; the source stops (--duration) so the state can settle. Order is checked within each epoch.
         const double restartedDuration = 3;
         var port = ServerProcess.FreePort();
         var first = await ServerProcess.StartOnPortAsync(port, "--symbols", "10", "--rate", "500", "--seed", "5", "--heartbeat-ms", HeartbeatMs);
@@ -76,6 +77,7 @@ public sealed class PriceFeedClientTests
             }
 
             Assert.Empty(recorder.Violations);
+            Assert.Equal(1, recorder.EpochChanges);
         }
         finally
         {
@@ -156,9 +158,13 @@ public sealed class PriceFeedClientTests
             () => client.State == ConnectionState.Connected && !resumed.IsEmpty
                 && symbols.All(s => recorder.Last.TryGetValue(s, out var q) && q.Seq > seqAtCut[s] + 20),
             "every symbol well past the cut", detail: () => server.Output);
-        var resume = Assert.Single(resumed);
-        Assert.Equal(symbols.Order(), resume.Recovered.Order());
-        Assert.Empty(resume.Snapshotted);
+        // One resume for the cut; a loaded machine may stall a heartbeat into one more reconnect, which must resume too.
+        Assert.NotEmpty(resumed);
+        Assert.All(resumed, resume =>
+        {
+            Assert.Equal(symbols.Order(), resume.Recovered.Order());
+            Assert.Empty(resume.Snapshotted);
+        });
         // Each symbol's sequence went on from the snapshot with every seq, once: no gap (none reported) and no duplicate.
         Assert.Empty(recorder.Violations);
         Assert.Equal(0, recorder.Gaps);

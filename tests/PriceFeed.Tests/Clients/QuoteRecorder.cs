@@ -18,12 +18,23 @@ internal sealed class QuoteRecorder : IAsyncDisposable
     private readonly Task _reader;
     private long _count;
     private long _gaps;
+    private long _epochChanges;
 
     public QuoteRecorder(PriceFeedClient client)
     {
         _client = client;
         client.StateChanged += (_, e) => _states.Enqueue(e);
         client.GapDetected += (_, _) => Interlocked.Increment(ref _gaps);
+        client.Resumed += (_, e) =>
+        {
+            if (e.EpochChanged)
+            {
+                // docs/protocol.md, "Epoch": a new epoch starts every symbol's seqs again; order is checked within one.
+                // Raised before the new epoch's first quote is handed to the reader.
+                _last.Clear();
+                Interlocked.Increment(ref _epochChanges);
+            }
+        };
         _reader = Task.Run(ReadAsync);
     }
 
@@ -44,10 +55,13 @@ internal sealed class QuoteRecorder : IAsyncDisposable
 
     public long Gaps => Interlocked.Read(ref _gaps);
 
+    /// <summary>Times the client reported that its server's epoch changed (a restarted source).</summary>
+    public long EpochChanges => Interlocked.Read(ref _epochChanges);
+
     /// <summary>The newest quote read per symbol.</summary>
     public IReadOnlyDictionary<string, Quote> Last => _last;
 
-    /// <summary>Quotes whose seq was not above the previous one of their symbol: must stay empty.</summary>
+    /// <summary>Quotes whose seq was not above the previous one of their symbol in the same epoch: must stay empty.</summary>
     public IReadOnlyCollection<string> Violations => _violations;
 
     public IReadOnlyCollection<ConnectionStateChangedEventArgs> States => _states;
