@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using PriceFeed.Client;
 using PriceFeed.Tests.Testing;
 
@@ -91,29 +92,14 @@ public sealed class PriceFeedClientTests
     [InlineData("drop")]
     public async Task ReconnectsAfterANetworkCutWhileQuotesFlowWithNoDuplicateAndReportsEveryHeldSymbol(string policy)
     {
-        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
-            "--symbols", "10", "--rate", "1000", "--seed", "13", "--policy", policy, "--heartbeat-ms", HeartbeatMs);
-        var symbols = await server.SymbolsAsync();
-        await using var relay = new TcpRelay(server.Port);
-        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
-        {
-            Url = relay.WsUri,
-            ReconnectDelay = TimeSpan.FromMilliseconds(100),
-            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
-        });
-        var resumed = new ConcurrentQueue<ResumedEventArgs>();
-        client.Resumed += (_, e) => resumed.Enqueue(e);
-        await client.SubscribeAsync("*");
-        await using var recorder = new QuoteRecorder(client);
+        await using var cut = await NetworkCut.StartAsync(policy, rate: 1000, seed: 13);
+        var (server, client, recorder, resumed, symbols) = (cut.Server, cut.Client, cut.Recorder, cut.Resumed, cut.Symbols);
         await Eventually.UntilAsync(() => recorder.Count >= 300 && recorder.Last.Count == symbols.Length, "300 quotes of every symbol", detail: () => server.Output);
 
         // Cut off for a second of quotes while the server goes on producing them.
-        relay.Cut();
-        await Eventually.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the cut", detail: () => server.Output);
-        var processed = await server.QuotesProcessedAsync();
-        await Eventually.UntilAsync(async () => await server.QuotesProcessedAsync() >= processed + 1000, "a second of quotes while cut off", detail: () => server.Output);
+        await cut.CutForAsync(quotes: 1000);
         var countBeforeRestore = recorder.Count;
-        relay.Restore();
+        cut.Restore();
 
         await Eventually.UntilAsync(() => client.State == ConnectionState.Connected && !resumed.IsEmpty && recorder.Count > countBeforeRestore + 300,
             "quotes on the new connection and the Resumed event", detail: () => server.Output);
@@ -129,30 +115,15 @@ public sealed class PriceFeedClientTests
     public async Task ResumesAfterANetworkCutWhileQuotesFlowWithNoGapAndNoDuplicate(string policy)
     {
         // 20 updates per symbol per second, the default rate's: a second away is far inside the default resume depth.
-        using var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
-            "--symbols", "10", "--rate", "200", "--seed", "17", "--policy", policy, "--heartbeat-ms", HeartbeatMs);
-        var symbols = await server.SymbolsAsync();
-        await using var relay = new TcpRelay(server.Port);
-        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
-        {
-            Url = relay.WsUri,
-            ReconnectDelay = TimeSpan.FromMilliseconds(100),
-            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
-        });
-        var resumed = new ConcurrentQueue<ResumedEventArgs>();
-        client.Resumed += (_, e) => resumed.Enqueue(e);
-        await client.SubscribeAsync("*");
-        await using var recorder = new QuoteRecorder(client);
+        await using var cut = await NetworkCut.StartAsync(policy, rate: 200, seed: 17);
+        var (server, client, recorder, resumed, symbols) = (cut.Server, cut.Client, cut.Recorder, cut.Resumed, cut.Symbols);
         await Eventually.UntilAsync(() => recorder.Count >= 100 && recorder.Last.Count == symbols.Length, "100 quotes of every symbol", detail: () => server.Output);
         Assert.NotEqual("", client.Server!.Epoch);
         Assert.True(client.Server.ResumeDepth > 0, "the server keeps history");
 
-        relay.Cut();
-        await Eventually.UntilAsync(() => recorder.Saw(ConnectionState.Reconnecting), "the client notices the cut", detail: () => server.Output);
-        var processed = await server.QuotesProcessedAsync();
-        await Eventually.UntilAsync(async () => await server.QuotesProcessedAsync() >= processed + 200, "a second of quotes while cut off", detail: () => server.Output);
+        await cut.CutForAsync(quotes: 200);
         var seqAtCut = recorder.Last.ToDictionary(p => p.Key, p => p.Value.Seq);
-        relay.Restore();
+        cut.Restore();
 
         await Eventually.UntilAsync(
             () => client.State == ConnectionState.Connected && !resumed.IsEmpty
@@ -315,5 +286,83 @@ public sealed class PriceFeedClientTests
         }
 
         return snapshot;
+    }
+
+    /// <summary>A real server with 10 symbols, a client subscribed to <c>*</c> through a <see cref="TcpRelay"/> that can cut the
+    /// connection while the server goes on producing, its recorder and the <see cref="PriceFeedClient.Resumed"/> events.</summary>
+    private sealed class NetworkCut : IAsyncDisposable
+    {
+        private readonly TcpRelay _relay;
+
+        private NetworkCut(ServerProcess server, string[] symbols, TcpRelay relay, PriceFeedClient client)
+        {
+            Server = server;
+            Symbols = symbols;
+            _relay = relay;
+            Client = client;
+            client.Resumed += (_, e) => Resumed.Enqueue(e);
+            Recorder = new QuoteRecorder(client);
+        }
+
+        public ServerProcess Server { get; }
+
+        public string[] Symbols { get; }
+
+        public PriceFeedClient Client { get; }
+
+        public QuoteRecorder Recorder { get; }
+
+        public ConcurrentQueue<ResumedEventArgs> Resumed { get; } = new();
+
+        public static async Task<NetworkCut> StartAsync(string policy, int rate, int seed)
+        {
+            var server = await ServerProcess.StartOnPortAsync(ServerProcess.FreePort(),
+                "--symbols", "10", "--rate", rate.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture),
+                "--policy", policy, "--heartbeat-ms", HeartbeatMs);
+            TcpRelay? relay = null;
+            try
+            {
+                var symbols = await server.SymbolsAsync();
+                relay = new TcpRelay(server.Port);
+                var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+                {
+                    Url = relay.WsUri,
+                    ReconnectDelay = TimeSpan.FromMilliseconds(100),
+                    MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+                });
+                var cut = new NetworkCut(server, symbols, relay, client);
+                await client.SubscribeAsync("*");
+                return cut;
+            }
+            catch
+            {
+                if (relay is not null)
+                {
+                    await relay.DisposeAsync();
+                }
+
+                server.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Cuts the connection and waits until the client noticed and the server produced <paramref name="quotes"/> more.</summary>
+        public async Task CutForAsync(int quotes)
+        {
+            _relay.Cut();
+            await Eventually.UntilAsync(() => Recorder.Saw(ConnectionState.Reconnecting), "the client notices the cut", detail: () => Server.Output);
+            var processed = await Server.QuotesProcessedAsync();
+            await Eventually.UntilAsync(async () => await Server.QuotesProcessedAsync() >= processed + quotes, $"{quotes} quotes while cut off", detail: () => Server.Output);
+        }
+
+        public void Restore() => _relay.Restore();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Recorder.DisposeAsync();
+            await Client.DisposeAsync();
+            await _relay.DisposeAsync();
+            Server.Dispose();
+        }
     }
 }
