@@ -350,6 +350,15 @@ class TcpRelay:
                              pump(server_reader, client_writer, server_writer))
 
 
+async def cut_for(relay, server, states, quotes):
+    """Cuts the relay, then waits until the client noticed and the server produced ``quotes`` more quotes."""
+    relay.cut()
+    await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
+    processed = server.http_json("/healthz")["quotesProcessed"]
+    await until(lambda: server.http_json("/healthz")["quotesProcessed"] >= processed + quotes,
+                f"{quotes} quotes while cut off", server)
+
+
 async def scenario_resume_cut(dll):
     """Cut off by the relay while quotes flow: the reconnect delivers no duplicate and no seq going back, and
     on_resume reports every held symbol once, recovered or snapshotted (which, depends on the server)."""
@@ -365,11 +374,7 @@ async def scenario_resume_cut(dll):
         await client.subscribe("*")
         recorder = Recorder(client)
         await until(lambda: recorder.count >= 300 and len(recorder.last) == len(symbols), "300 quotes of every symbol", server)
-        relay.cut()
-        await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
-        processed = server.http_json("/healthz")["quotesProcessed"]
-        await until(lambda: server.http_json("/healthz")["quotesProcessed"] >= processed + 1000,
-                    "a second of quotes while cut off", server)
+        await cut_for(relay, server, states, quotes=1000)
         before_restore = recorder.count
         relay.restore()
         await until(lambda: client.state == ConnectionState.CONNECTED and resumes and recorder.count > before_restore + 300,
@@ -406,11 +411,7 @@ async def scenario_resume_lossless(dll):
         recorder = Recorder(client)
         await until(lambda: recorder.count >= 100 and len(recorder.last) == len(symbols), "100 quotes of every symbol", server)
         assert client.hello.epoch and client.hello.resume_depth > 0, client.hello
-        relay.cut()
-        await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
-        processed = server.http_json("/healthz")["quotesProcessed"]
-        await until(lambda: server.http_json("/healthz")["quotesProcessed"] >= processed + 200,
-                    "a second of quotes while cut off", server)
+        await cut_for(relay, server, states, quotes=200)
         at_cut = {s: q.seq for s, q in recorder.last.items()}
         relay.restore()
         await until(lambda: client.state == ConnectionState.CONNECTED and resumes
