@@ -53,18 +53,20 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
-        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0, and none for the Redis
-        // source, whose epoch is empty until its publisher names its session (IQuoteSource.Epoch): nothing could be
-        // recovered from it.
-        var history = options.ResumeDepth > 0 && options.Source != QuoteSourceKind.Redis
+        // The source before the fan-out: whether it names an epoch decides whether history is kept.
+        var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
+        _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
+        _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
+        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0, and none for a source
+        // with an empty epoch (today the Redis source, until its publisher names its session): an empty epoch
+        // recovers nothing (IQuoteSource.Epoch).
+        var history = options.ResumeDepth > 0 && _source.Epoch.Length > 0
             ? new SymbolHistory(options.ResumeDepth, Symbols)
             : null;
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history);
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
-        var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
-        _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
         _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
@@ -80,7 +82,6 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
 
         _ring.AddGatingSequences(ConsumerSequence);
 
-        _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
         ServerId = options.ServerId ?? $"{Dns.GetHostName().ToLowerInvariant()}:{options.Port}";
 
         var sessions = new SessionContext(SessionOptionsOf(options), this, clientSessions, Subscriptions, Metrics, _logger);

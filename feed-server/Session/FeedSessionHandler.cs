@@ -60,7 +60,6 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         }
 
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
-        var epoch = _sessions.Server.Source.Epoch;
         Send(new ServerMessage
         {
             Hello = new Hello
@@ -70,9 +69,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 HeartbeatIntervalMs = (uint)_sessions.Options.HeartbeatIntervalMs,
                 MaxSymbolsPerClient = (uint)_sessions.Options.MaxSymbolsPerClient,
                 SlowConsumerPolicy = _sessions.Options.Policy,
-                Epoch = epoch,
-                // An empty epoch recovers nothing (IQuoteSource.Epoch): such a server offers no depth to resume in.
-                ResumeDepth = epoch.Length == 0 ? 0 : (uint)(Session.History?.Depth ?? 0),
+                Epoch = _sessions.Server.Source.Epoch,
+                // No history is kept for a source with an empty epoch (it recovers nothing), so none is offered either.
+                ResumeDepth = (uint)(Session.History?.Depth ?? 0),
             },
         });
     }
