@@ -122,6 +122,13 @@ internal sealed partial class ClientSession
 
             var frame = writer.Frame;
             var length = _format.CopyLogged(sequence, ByteBuffers.WritableSpan(frame, _format.MaxEntryBytes), out var seq, out var publishTimeNs);
+            if (EpochChangePending)
+            {
+                // Checked after the copy: an update of the new epoch was offered after the change was announced, so
+                // this sees it. Not sent before the new hello; the snapshot after it holds the symbol's latest.
+                return true;
+            }
+
             if (length == 0)
             {
                 // Overwritten in the shared log before we got to it: this client was too far behind.
@@ -211,7 +218,8 @@ internal sealed partial class ClientSession
     {
         var length = _format.CopyLatest(
             subscription.SymbolId, ByteBuffers.WritableSpan(frame, _format.MaxEntryBytes), out var seq, out publishTimeNs);
-        if (length == 0 || seq <= subscription.LastSentSeq)
+        // After the copy, as in DrainFifo: a latest of the new epoch is not sent before the new hello.
+        if (length == 0 || seq <= subscription.LastSentSeq || EpochChangePending)
         {
             return false;
         }

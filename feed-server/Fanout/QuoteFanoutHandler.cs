@@ -22,6 +22,8 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly SymbolTable _symbols;
     private readonly SubscriptionRegistry _registry;
     private readonly SymbolHistory? _history;
+    private readonly SourceEpoch? _epoch;
+    private readonly SubscriptionService? _sessions;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
@@ -30,9 +32,15 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private long _processed;
 
     /// <param name="history">The updates kept for resume; null when resume is off (<c>--resume-depth 0</c>).</param>
-    public QuoteFanoutHandler(LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null)
+    /// <param name="epoch">The source's epoch, made current at each <see cref="QuoteEvent.EpochChangeMarker"/>.</param>
+    /// <param name="sessions">The open sessions, told of each change of epoch.</param>
+    public QuoteFanoutHandler(
+        LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null,
+        SourceEpoch? epoch = null, SubscriptionService? sessions = null)
     {
         _history = history;
+        _epoch = epoch;
+        _sessions = sessions;
         _cache = cache;
         _log = log;
         _symbols = symbols;
@@ -60,6 +68,12 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     private void Process(ref QuoteEvent data, long sequence)
     {
+        if (data.IsEpochChange)
+        {
+            ChangeEpoch();
+            return;
+        }
+
         var symbol = _symbols.GetUtf8Name(data.SymbolId);
         var entryLength = QuoteEncoder.WriteBatchEntry(data, symbol, _entry);
         var jsonLength = _registry.JsonSessions > 0 ? QuoteJsonEncoder.WriteEntry(data, symbol, _jsonEntry) : 0;
@@ -99,6 +113,25 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         }
 
         Volatile.Write(ref _processed, _processed + 1);
+    }
+
+    /// <summary>
+    /// The source's seqs start again (docs/protocol.md, "Epoch"): what the server holds of the old epoch is forgotten
+    /// before the new one becomes current, so nothing read under the new epoch comes from the old; then every session is
+    /// told, before any quote of the new epoch is offered to it.
+    /// </summary>
+    /// <remarks>
+    /// A session that opens meanwhile registers, then reads the current epoch for its <c>hello</c>; this makes the epoch
+    /// current, fences, then enumerates the sessions. So a session either says the new epoch in its <c>hello</c> or is
+    /// told of the change (maybe both: <see cref="SubscriptionService.EpochChanged"/> then sends nothing again).
+    /// </remarks>
+    private void ChangeEpoch()
+    {
+        _history?.Forget();
+        _cache.Forget(_symbols.Count);
+        _epoch?.Enter();
+        Interlocked.MemoryBarrier();
+        _sessions?.EpochChanged();
     }
 
     private void NoteToWake(ClientSession session)

@@ -27,13 +27,16 @@ internal sealed partial class SubscriptionService
     private readonly SubscriptionRegistry _registry;
     private readonly SymbolTable _symbols;
     private readonly int _maxSymbolsPerClient;
+    private readonly SourceEpoch _epoch;
     private readonly ConcurrentDictionary<ClientSession, byte> _sessions = new();
     private long _closedDelivered;
     private long _closedConflated;
     private long _closedDropped;
 
-    public SubscriptionService(SubscriptionRegistry registry, SymbolTable symbols, int maxSymbolsPerClient)
+    /// <param name="epoch">The source's epoch: whether a session's <c>hello</c> already says the current one.</param>
+    public SubscriptionService(SubscriptionRegistry registry, SymbolTable symbols, int maxSymbolsPerClient, SourceEpoch? epoch = null)
     {
+        _epoch = epoch ?? new SourceEpoch();
         _registry = registry;
         _symbols = symbols;
         _maxSymbolsPerClient = maxSymbolsPerClient;

@@ -74,6 +74,24 @@ internal sealed class SymbolHistory
     }
 
     /// <summary>
+    /// Forgets every symbol's updates: the source's epoch changed (docs/protocol.md, "Epoch"), so seqs start again and
+    /// no update of the old epoch may be replayed as one of the new. Fan-out thread only; rare, one store per symbol.
+    /// </summary>
+    /// <remarks>Nothing is erased: each symbol's floor moves up to its write count, and readers take no entry below it.
+    /// A reader that read the old floor replays updates of the old epoch to a client that resumed in it, which is right:
+    /// that client gets the new epoch's <c>hello</c> and snapshot after them.</remarks>
+    public void Forget()
+    {
+        foreach (var ring in _bySymbol)
+        {
+            if (ring is not null)
+            {
+                Volatile.Write(ref ring.Floor, ring.Count);
+            }
+        }
+    }
+
+    /// <summary>
     /// Collects, oldest first, every update of <paramref name="symbolId"/> with a seq after <paramref name="afterSeq"/>,
     /// if the history still holds all of them and there are at most <paramref name="maxUpdates"/>. Any thread.
     /// </summary>
@@ -99,7 +117,7 @@ internal sealed class SymbolHistory
 
         var start = into.Count;
         var count = Volatile.Read(ref ring.Count);
-        var oldest = Math.Max(0, count - Depth);
+        var oldest = Math.Max(Volatile.Read(ref ring.Floor), count - Depth);
         for (var k = count - 1; k >= oldest; k--)
         {
             var index = (int)(k % Depth);
@@ -182,5 +200,8 @@ internal sealed class SymbolHistory
 
         /// <summary>Updates written so far; the next one goes to slot <c>Count % depth</c>. Written by the fan-out thread only.</summary>
         public long Count;
+
+        /// <summary>The write count of the first update of the current epoch: nothing below it is read (<see cref="Forget"/>).</summary>
+        public long Floor;
     }
 }

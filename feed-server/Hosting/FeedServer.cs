@@ -49,25 +49,21 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         Symbols = new SymbolTable(options.MaxSymbols);
         Cache = new LastValueCache(options.MaxSymbols);
         Registry = new SubscriptionRegistry(options.MaxSymbols);
-        Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient);
-        // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
-        var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
-        var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
-        // The source before the fan-out: whether it names an epoch decides whether history is kept.
+        // The source first: the service and the fan-out follow its epoch.
         var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
         _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
-        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0, and none for a source
-        // with an empty epoch (today the Redis source, until its publisher names its session): an empty epoch
-        // recovers nothing (IQuoteSource.Epoch).
-        var history = options.ResumeDepth > 0 && _source.Epoch.Length > 0
-            ? new SymbolHistory(options.ResumeDepth, Symbols)
-            : null;
+        Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient, _source.Epoch);
+        // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
+        var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
+        var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
+        // Every symbol's recent updates, for clients that resume; none with --resume-depth 0.
+        var history = options.ResumeDepth > 0 ? new SymbolHistory(options.ResumeDepth, Symbols) : null;
         FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history);
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
-        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history);
+        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history, _source.Epoch, Subscriptions);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
         _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));

@@ -56,8 +56,7 @@ internal sealed partial record FeedServerOptions
     /// the default rate (10,000 quotes/s over 500 symbols, two 10 s runs), the busiest simulated symbol ticked 187 and
     /// 408 times a second and the median one 13, so 1,024 covers a client away 2.5 s on the busiest symbol and over a
     /// minute on the median one. Memory: 155 bytes an update (SymbolHistory.BytesPerEntry), 155 KB per symbol,
-    /// allocated as symbols appear: 78 MB for 500 symbols, at most 10 GB for the default --max-symbols of 65,536. Not
-    /// kept for --source redis, whose epoch is empty (IQuoteSource.Epoch).
+    /// allocated as symbols appear: 78 MB for 500 symbols, at most 10 GB for the default --max-symbols of 65,536.
     /// </summary>
     public int ResumeDepth { get; init; } = 1024;
 

@@ -11,6 +11,10 @@ namespace PriceFeed.Server.Quotes;
 /// </remarks>
 internal struct QuoteEvent
 {
+    /// <summary>The <see cref="SymbolId"/> of a slot that carries no quote but the source's change of epoch
+    /// (<see cref="SourceEpoch"/>): every quote before it belongs to the old epoch, every quote after it to the new.</summary>
+    public const int EpochChangeMarker = -1;
+
     /// <summary>The interned symbol.</summary>
     public int SymbolId;
 
@@ -43,4 +47,10 @@ internal struct QuoteEvent
 
     /// <summary>Cumulative traded volume.</summary>
     public ulong Volume;
+
+    /// <summary>True for the slot that marks a change of epoch rather than carrying a quote.</summary>
+    public readonly bool IsEpochChange => SymbolId == EpochChangeMarker;
+
+    /// <summary>The slot that marks a change of epoch (<see cref="EpochChangeMarker"/>).</summary>
+    public static QuoteEvent EpochChange(long publishTimeNs) => new() { SymbolId = EpochChangeMarker, PublishTimeNs = publishTimeNs };
 }

@@ -60,6 +60,17 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         }
 
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
+        // Registered (Open) before the epoch is read: a change of epoch either shows here or reaches this session.
+        Session.EpochChangedHello = SendHello;
+        SendHello();
+    }
+
+    /// <summary>Says who we are and the source's current epoch: when the client connects, and again when the epoch
+    /// changes (docs/protocol.md, "Epoch"). Event loop only.</summary>
+    private void SendHello()
+    {
+        var epoch = _sessions.Server.Source.Epoch.Current;
+        Session.HelloEpoch = epoch;
         Send(new ServerMessage
         {
             Hello = new Hello
@@ -69,9 +80,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 HeartbeatIntervalMs = (uint)_sessions.Options.HeartbeatIntervalMs,
                 MaxSymbolsPerClient = (uint)_sessions.Options.MaxSymbolsPerClient,
                 SlowConsumerPolicy = _sessions.Options.Policy,
-                Epoch = _sessions.Server.Source.Epoch,
-                // No history is kept for a source with an empty epoch (it recovers nothing), so none is offered either.
-                ResumeDepth = (uint)(Session.History?.Depth ?? 0),
+                Epoch = epoch,
+                // An empty epoch recovers nothing, so no depth is offered with it.
+                ResumeDepth = epoch.Length == 0 ? 0 : (uint)(Session.History?.Depth ?? 0),
             },
         });
     }
@@ -145,7 +156,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         var snapshot = new List<SymbolSubscription>();
         var result = _sessions.Subscriptions.Subscribe(Session, request, snapshot);
         // After the registry change: what the history read misses was offered live (SymbolHistory.TryCollect).
-        var replays = _sessions.Subscriptions.Resume(Session, request, _sessions.Server.Source.Epoch, snapshot, result);
+        var replays = _sessions.Subscriptions.Resume(Session, request, _sessions.Server.Source.Epoch.Current, snapshot, result);
         var overLimit = result.Rejected.Count(rejection => rejection.Reason == SubscriptionService.Limit);
         if (overLimit > 0)
         {

@@ -1,3 +1,5 @@
+using PriceFeed.Server.Quotes;
+
 namespace PriceFeed.Server.Sources;
 
 /// <summary>Where quotes come from: the built-in simulator or, with several nodes, the Redis bus.</summary>
@@ -10,9 +12,10 @@ internal interface IQuoteSource : IDisposable
     /// <summary>
     /// Names the source's seq space, sent in <c>hello</c>: the seqs of one epoch only grow, and a client resumes only
     /// within the epoch its seqs came from (docs/protocol.md, "Resume"). Empty: the source has no seq space a client
-    /// can resume in, so nothing is ever recovered and every resumed symbol gets a snapshot.
+    /// can resume in (yet), so nothing is recovered and every resumed symbol gets a snapshot. A source whose seqs
+    /// start again announces a new epoch there and publishes <see cref="QuoteEvent.EpochChangeMarker"/> into the ring.
     /// </summary>
-    string Epoch { get; }
+    SourceEpoch Epoch { get; }
 
     /// <summary>Quotes published into the ring so far.</summary>
     long Published { get; }

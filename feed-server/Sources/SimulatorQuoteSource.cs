@@ -38,7 +38,7 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
     /// <summary>This run of the simulator: its seqs start at 1 each time the server starts, so each start is an epoch.</summary>
     /// <remarks>The start time (Unix ms, base 36) and 32 random bits: unique across restarts, also two in the same
     /// millisecond, and a few characters long, e.g. <c>sim-mibx3k2a-3f9c1e07</c>.</remarks>
-    public string Epoch { get; } = NewEpoch();
+    public SourceEpoch Epoch { get; } = new(NewEpoch());
 
     /// <summary>The seed the simulator runs with (the one given, or the random one it picked).</summary>
     public ulong Seed => _simulator.Seed;

@@ -107,7 +107,7 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
 
     /// <summary>Empty: the publisher does not name its session on the bus yet, so no client can resume here (an
     /// empty epoch recovers nothing, <see cref="IQuoteSource.Epoch"/>).</summary>
-    public string Epoch => string.Empty;
+    public SourceEpoch Epoch { get; } = new();
 
     public long Published => Interlocked.Read(ref _published);
 

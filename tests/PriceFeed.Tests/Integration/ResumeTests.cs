@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Hosting;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
@@ -23,7 +24,7 @@ public sealed class ResumeTests
         await using var server = await TestServer.StartAsync(
             options => options with { Policy = policy }, ScriptedQuoteSource.Factory(s => source = s, s_symbols));
         var (first, hello) = await ConnectAsync(server, subprotocol);
-        Assert.Equal(source.Epoch, hello.Epoch);
+        Assert.Equal(source.Epoch.Current, hello.Epoch);
         Assert.Equal(1024u, hello.ResumeDepth);
         var held = new SeqRecord();
         await using (first)
@@ -88,7 +89,7 @@ public sealed class ResumeTests
             s =>
             {
                 source = s;
-                s.Epoch = "";
+                s.Epoch = new SourceEpoch("");
             },
             s_symbols));
         PublishRound(source, 5);

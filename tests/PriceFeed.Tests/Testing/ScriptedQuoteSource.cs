@@ -25,7 +25,7 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
     public string Name => "scripted";
 
     /// <summary>The epoch announced in <c>hello</c>; a test may set it before the server starts (empty: no resume).</summary>
-    public string Epoch { get; set; } = "scripted-epoch-1";
+    public SourceEpoch Epoch { get; set; } = new("scripted-epoch-1");
 
     public long Published => Volatile.Read(ref _published);
 
@@ -96,9 +96,22 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
         lock (_lock)
         {
             var sequence = _ring.Next();
-            _ring[sequence] = new QuoteEvent { SymbolId = -1, Seq = 1 };
+            _ring[sequence] = new QuoteEvent { SymbolId = -2, Seq = 1 };
             _ring.Publish(sequence);
             _published++;
+        }
+    }
+
+    /// <summary>Starts a new epoch, as a restarted publisher does: seqs start again at 1 after the marker.</summary>
+    public void ChangeEpoch(string epoch)
+    {
+        lock (_lock)
+        {
+            Epoch.Announce(epoch);
+            _seqs.Clear();
+            var sequence = _ring.Next();
+            _ring[sequence] = QuoteEvent.EpochChange(UnixTime.NowNs());
+            _ring.Publish(sequence);
         }
     }
 
