@@ -40,7 +40,22 @@ internal sealed class FanoutClient : IDisposable
         Channel = new EmbeddedChannel(anchor);
         Session = new ClientSession(
             Channel.Pipeline.Context(anchor), harness.Context, json ? harness.JsonFrames : harness.ProtobufFrames, entitlements);
+        // As the server's session handler: the hello at connect says the current epoch, and a change of epoch sends another.
+        Session.HelloEpoch = harness.SourceEpoch.Current;
+        HelloEpochNumber = harness.EpochNumber;
+        Session.EpochChangedHello = () =>
+        {
+            Session.HelloEpoch = harness.SourceEpoch.Current;
+            Channel.WriteAndFlushAsync(_protocol.Encode(
+                new ServerMessage { Hello = new Hello { Epoch = harness.SourceEpoch.Current } }, Channel.Allocator));
+        };
     }
+
+    /// <summary>The <see cref="FanoutHarness.EpochNumber"/> of the last hello this client read (the one at connect included).</summary>
+    public int HelloEpochNumber { get; private set; }
+
+    /// <summary>The hellos read after the one at connect: each says a change of epoch.</summary>
+    public List<string> EpochHellos { get; } = [];
 
     public EmbeddedChannel Channel { get; }
 
@@ -118,7 +133,7 @@ internal sealed class FanoutClient : IDisposable
         var snapshot = new List<SymbolSubscription>();
         var result = _harness.Service.Subscribe(Session, request, snapshot);
         afterRegistry?.Invoke();
-        var replays = _harness.Service.Resume(Session, request, FanoutHarness.Epoch, snapshot, result);
+        var replays = _harness.Service.Resume(Session, request, _harness.SourceEpoch.Current, snapshot, result);
         beforeReplay?.Invoke();
         Channel.WriteAndFlushAsync(_protocol.Encode(new ServerMessage { SubscribeResult = result }, Channel.Allocator));
         Session.WriteSnapshot(snapshot);
@@ -236,6 +251,22 @@ internal sealed class FanoutClient : IDisposable
 
     private void Track(ServerMessage message)
     {
+        if (message.BodyCase == ServerMessage.BodyOneofCase.Hello)
+        {
+            // A new epoch: seqs start again, so the guard does (docs/protocol.md, "Epoch"). Epochs are numbered in the
+            // order the harness started them; a client may skip one that came and went between two of its drains.
+            EpochHellos.Add(message.Hello.Epoch);
+            var number = FanoutHarness.EpochNumberOf(message.Hello.Epoch);
+            if (number <= HelloEpochNumber)
+            {
+                Violations.Add($"hello of epoch {message.Hello.Epoch} (#{number}) after #{HelloEpochNumber}");
+            }
+
+            HelloEpochNumber = number;
+            _lastSeq.Clear();
+            return;
+        }
+
         var quotes = message.BodyCase switch
         {
             ServerMessage.BodyOneofCase.Snapshot => message.Snapshot.Quotes,
@@ -255,6 +286,12 @@ internal sealed class FanoutClient : IDisposable
             }
 
             seqs.Add(quote.Seq);
+            var epoch = (int)quote.BidSize - 100;
+            if (epoch != HelloEpochNumber)
+            {
+                Violations.Add($"{quote.Symbol} seq {quote.Seq} of epoch #{epoch} after the hello of #{HelloEpochNumber}");
+            }
+
             var last = _lastSeq.GetValueOrDefault(quote.Symbol);
             if (quote.Seq <= last)
             {

@@ -45,10 +45,11 @@ internal sealed class FanoutHarness : IDisposable
         Cache = new LastValueCache(Symbols.Capacity);
         Log = new QuoteLog(logCapacity);
         Registry = new SubscriptionRegistry(Symbols.Capacity);
-        Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient);
+        SourceEpoch = new SourceEpoch(Epoch);
+        Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient, SourceEpoch);
         History = resumeDepth > 0 ? new SymbolHistory(resumeDepth, Symbols) : null;
         Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics, History);
-        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry, History);
+        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry, History, SourceEpoch, Service);
         ProtobufFrames = new ProtobufQuoteFrames(Cache, Log);
         JsonFrames = new JsonQuoteFrames(Cache, Log, Symbols);
     }
@@ -57,6 +58,13 @@ internal sealed class FanoutHarness : IDisposable
     public const string Epoch = "harness-epoch";
 
     public SymbolTable Symbols { get; }
+
+    /// <summary>The source's epoch as the fan-out follows it; <see cref="ChangeEpoch"/> moves it on.</summary>
+    public SourceEpoch SourceEpoch { get; }
+
+    /// <summary>How many times the epoch changed: every quote carries it in its bid size (100 + this), so a client can
+    /// tell which epoch a quote it receives belongs to.</summary>
+    public int EpochNumber { get; private set; }
 
     /// <summary>The updates kept for resume; null unless the harness was made with a <c>resumeDepth</c>.</summary>
     public SymbolHistory? History { get; }
@@ -97,7 +105,7 @@ internal sealed class FanoutHarness : IDisposable
         return new QuoteEvent
         {
             SymbolId = symbolId, Seq = seq, SourceTimeNs = now, PublishTimeNs = now + 500,
-            Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
+            Bid = mid - 0.01, Ask = mid + 0.01, BidSize = 100 + EpochNumber, AskSize = 200, Last = mid, LastSize = 10, Volume = seq * 10,
         };
     }
 
@@ -107,6 +115,20 @@ internal sealed class FanoutHarness : IDisposable
         var quote = NextQuote(symbolId);
         Handler.OnEvent(ref quote, _sequence++, endOfBatch);
         return quote;
+    }
+
+    /// <summary>The number of the epoch named <paramref name="epoch"/>: the harness's own is 0, <c>e1</c> 1, <c>e2</c> 2, ...</summary>
+    public static int EpochNumberOf(string epoch) => epoch == Epoch ? 0 : int.Parse(epoch.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The source's seqs start again under a new epoch: hands the marker to the handler, as the ring's consumer does.</summary>
+    /// <remarks>Epochs are named <c>e1</c>, <c>e2</c>, ... in order (<see cref="EpochNumberOf"/>).</remarks>
+    public void ChangeEpoch(bool endOfBatch = true)
+    {
+        Array.Clear(_seqs);
+        EpochNumber++;
+        SourceEpoch.Announce($"e{EpochNumber}");
+        var marker = QuoteEvent.EpochChange(0);
+        Handler.OnEvent(ref marker, _sequence++, endOfBatch);
     }
 
     /// <summary>Publishes one quote of each symbol in <paramref name="symbolIds"/> as one ring batch.</summary>
