@@ -159,6 +159,76 @@ public sealed class ResumeTests
         }
     }
 
+    [Fact]
+    public async Task AResumeNamingUnknownOrUnsubscribedSymbolsIsAnsweredAsASubscribeIs()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, s_symbols));
+        PublishRound(source, 5);
+        await Eventually.UntilAsync(() => server.Server.Cache.LatestSeq(1) == 5, "the server holds BBB 5");
+        var (client, hello) = await ConnectAsync(server, null);
+        await using var _ = client;
+
+        // ZZZ is subscribed but unknown; QQQ is only in the resume map (never subscribed): it is ignored.
+        var result = await SubscribeAsync(client, new Subscribe
+        {
+            RequestId = 1, Symbols = { "AAA", "ZZZ" }, Epoch = hello.Epoch, Resume = { ["AAA"] = 3, ["ZZZ"] = 1, ["QQQ"] = 2 },
+        });
+        var replay = await client.ReceiveAsync();
+
+        Assert.Equal(["AAA"], result.Accepted);
+        Assert.Equal(("ZZZ", "unknown_symbol"), result.Rejected.Select(r => (r.Symbol, r.Reason)).Single());
+        Assert.Equal(["AAA"], result.Recovered);
+        Assert.Equal([4ul, 5ul], replay.Quotes.Quotes.Select(q => q.Seq));
+    }
+
+    [Fact]
+    public async Task AHugeResumeMapMeetsTheMessageSizeLimitAndHarmsNoOtherClient()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, s_symbols));
+        PublishRound(source, 5);
+        var (bystander, hello) = await ConnectAsync(server, null);
+        await using var _b = bystander;
+        await SubscribeAsync(bystander, new Subscribe { RequestId = 1, Symbols = { "AAA" } });
+
+        // Under the 64 KiB limit: 3,000 bogus entries cost a lookup each for the subscribed symbols only.
+        var (under, _) = await ConnectAsync(server, null);
+        await using var _u = under;
+        var request = new Subscribe { RequestId = 1, Symbols = { "AAA" }, Epoch = hello.Epoch, Resume = { ["AAA"] = 4 } };
+        for (var i = 0; i < 3_000; i++)
+        {
+            request.Resume[$"X{i:D5}"] = (ulong)i;
+        }
+
+        var result = await SubscribeAsync(under, request);
+        Assert.Equal(["AAA"], result.Recovered);
+
+        // Over it: closed 1009 like any message over --max-message-bytes.
+        var (over, _) = await ConnectAsync(server, null);
+        await using var _o = over;
+        var huge = new Subscribe { RequestId = 1, Symbols = { "AAA" }, Epoch = hello.Epoch };
+        for (var i = 0; i < 20_000; i++)
+        {
+            huge.Resume[$"X{i:D5}"] = (ulong)i;
+        }
+
+        await over.SendAsync(new ClientMessage { Subscribe = huge });
+        var (status, _) = await Eventually.WithinAsync(over.ReceiveCloseAsync(), "the close of the huge resume");
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, status);
+
+        // The bystander still gets quotes.
+        source.PublishBatch(s_symbols);
+        while (true)
+        {
+            var message = await Eventually.WithinAsync(bystander.ReceiveAsync(), "the bystander's next quote");
+            if (message.BodyCase == ServerMessage.BodyOneofCase.Quotes && message.Quotes.Quotes.Any(q => q.Seq == 6))
+            {
+                break;
+            }
+        }
+    }
+
     private static async Task<(FeedClient Client, Hello Hello)> ConnectAsync(TestServer server, string? subprotocol)
     {
         var client = await FeedClient.ConnectAsync(server.WsUri, subprotocol);
