@@ -68,14 +68,7 @@ internal sealed partial class ClientSession
         }
         while (!complete && _drainAgain);
 
-        if (complete)
-        {
-            _laggingSince = 0;
-        }
-        else
-        {
-            StartLagging(now);
-        }
+        AfterDrain(complete, now);
     }
 
     /// <summary>Writes a snapshot frame for <paramref name="subscriptions"/>: their latest quotes, newer than anything sent. Event loop only.</summary>

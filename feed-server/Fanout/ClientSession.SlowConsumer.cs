@@ -1,24 +1,56 @@
 using System.Diagnostics;
+using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Fanout;
 
-// Slow-consumer detection: a drain that could not send everything starts the grace; a client still
-// behind when it ends is closed with 4001.
+// Slow consumers (docs/protocol.md, "Slow-consumer warning"): a drain that could not send everything starts the
+// grace; the client is warned with slow_consumer when its queue passes half its bound or when half the grace has
+// passed, told when it caught up (cleared), and closed with 4001 only if it is still behind when the grace ends, at
+// least half the grace after its warning.
 internal sealed partial class ClientSession
 {
-    private void StartLagging(long now)
+    /// <summary>Writes a control message to the client at once, ahead of its queued quotes; set by the session's handler. Event loop.</summary>
+    public Action<ServerMessage>? SendControl { get; set; }
+
+    private long _closeDue; // event loop; Stopwatch ticks when 4001 is due, set by the warning
+
+    /// <summary>True while a <c>slow_consumer</c> warning is out and not cleared. Event loop.</summary>
+    public bool Warned => _warned;
+
+    /// <summary>At the end of a drain: <paramref name="complete"/> when it sent everything pending. Event loop.</summary>
+    private void AfterDrain(bool complete, long now)
     {
-        if (_laggingSince != 0)
+        if (complete)
         {
+            _laggingSince = 0;
+            if (_warned)
+            {
+                _warned = false;
+                SendSlowConsumer(new SlowConsumer { Cleared = true, Limit = (uint)_fifo.Capacity }, "cleared");
+            }
+
             return;
         }
 
-        _laggingSince = now;
+        if (_laggingSince == 0)
+        {
+            _laggingSince = now;
+            ScheduleLagCheck(TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs / 2.0));
+        }
+
+        // Behind and the socket full: a queue past half its bound is worth a warning before half the grace is out.
+        if (!_warned && _fifo.Count * 2 > _fifo.Capacity)
+        {
+            Warn();
+        }
+    }
+
+    private void ScheduleLagCheck(TimeSpan delay)
+    {
         _lagTimer?.Cancel();
-        _lagTimer = _context.Executor.Schedule(
-            static s => ((ClientSession)s).CheckLagging(), this, TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs));
+        _lagTimer = _context.Executor.Schedule(static s => ((ClientSession)s).CheckLagging(), this, delay);
     }
 
     private void CheckLagging()
@@ -29,18 +61,49 @@ internal sealed partial class ClientSession
             return;
         }
 
-        var lagging = Stopwatch.GetElapsedTime(_laggingSince);
-        if (lagging.TotalMilliseconds >= _fanout.SlowConsumerGraceMs)
+        var now = Stopwatch.GetTimestamp();
+        if (!_warned)
         {
-            // docs/protocol.md, "Slow consumers and policies": a client over its bound for longer than the grace is closed with 4001.
-            _fanout.Metrics.SlowConsumerCloses.Inc();
-            _fanout.Metrics.Closes.WithLabels("4001").Inc();
-            WebSocketProtocolHandler.InitiateClose(_context.Channel, FeedCloseStatus.SlowConsumer, "slow consumer");
-            Close();
+            if (Stopwatch.GetElapsedTime(_laggingSince, now).TotalMilliseconds < _fanout.SlowConsumerGraceMs / 2.0)
+            {
+                ScheduleLagCheck(TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs / 2.0) - Stopwatch.GetElapsedTime(_laggingSince, now));
+                return;
+            }
+
+            // Also when this timer ran late: the warning always comes at least half the grace before the close.
+            Warn();
+        }
+
+        if (now < _closeDue)
+        {
+            ScheduleLagCheck(Stopwatch.GetElapsedTime(now, _closeDue));
             return;
         }
 
-        _lagTimer = _context.Executor.Schedule(
-            static s => ((ClientSession)s).CheckLagging(), this, TimeSpan.FromMilliseconds(_fanout.SlowConsumerGraceMs) - lagging);
+        // docs/protocol.md, "Slow consumers and policies": a client over its bound for longer than the grace is closed
+        // with 4001, warned at least half the grace before.
+        _fanout.Metrics.SlowConsumerCloses.Inc();
+        _fanout.Metrics.Closes.WithLabels("4001").Inc();
+        WebSocketProtocolHandler.InitiateClose(_context.Channel, FeedCloseStatus.SlowConsumer, "slow consumer");
+        Close();
+    }
+
+    /// <summary>Warns the client; 4001 is then due at the end of the grace, and never sooner than half the grace from now.</summary>
+    private void Warn()
+    {
+        _warned = true;
+        var now = Stopwatch.GetTimestamp();
+        var grace = (long)(_fanout.SlowConsumerGraceMs * Stopwatch.Frequency / 1000.0);
+        _closeDue = Math.Max(_laggingSince + grace, now + (grace / 2));
+        var closeIn = Stopwatch.GetElapsedTime(now, _closeDue).TotalMilliseconds;
+        SendSlowConsumer(
+            new SlowConsumer { Queued = (uint)_fifo.Count, Limit = (uint)_fifo.Capacity, CloseInMs = (uint)Math.Ceiling(closeIn) },
+            "warned");
+    }
+
+    private void SendSlowConsumer(SlowConsumer warning, string kind)
+    {
+        _fanout.Metrics.SlowConsumerWarnings.WithLabels(kind).Inc();
+        SendControl?.Invoke(new ServerMessage { SlowConsumer = warning });
     }
 }

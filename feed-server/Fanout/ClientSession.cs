@@ -36,7 +36,7 @@ namespace PriceFeed.Server.Fanout;
 /// <see cref="SubscriptionLock"/>; <c>ClientSession.Offer.cs</c> the fan-out thread's side (offer, drain
 /// request); <c>ClientSession.Drain.cs</c> the event loop's side (drain rounds, FIFO, conflation queue,
 /// snapshot); <c>ClientSession.Frames.cs</c> frame building; <c>ClientSession.Throttle.cs</c> deferred
-/// subscriptions and the throttle timer; <c>ClientSession.SlowConsumer.cs</c> the 4001 grace timer;
+/// subscriptions and the throttle timer; <c>ClientSession.SlowConsumer.cs</c> the slow-consumer warning and the 4001 grace timer;
 /// <c>ClientSession.Replay.cs</c> the missed updates of a resumed symbol, written before its live ones. The
 /// handshakes between the two sides are in Fanout/README.md.</para>
 /// </remarks>
@@ -66,6 +66,7 @@ internal sealed partial class ClientSession : IRunnable
     private long _drainsScheduled; // fan-out thread
     private long _frames;         // event loop
     private long _laggingSince;   // event loop; Stopwatch ticks, 0 when keeping up
+    private bool _warned;         // event loop; a slow_consumer warning is out and not cleared
     private IScheduledTask? _throttleTimer; // event loop
     private long _throttleTimerDue;         // event loop; Stopwatch ticks
     private IScheduledTask? _lagTimer;      // event loop

@@ -50,6 +50,9 @@ internal sealed class ServerMetrics
             "pricefeed_quotes_dropped_total", "Quote updates dropped from a full send queue (policy drop).");
         QueuedUpdates = factory.CreateGauge("pricefeed_queued_updates", "Updates waiting in the drop policy's send queues now.");
         SlowConsumerCloses = factory.CreateCounter("pricefeed_slow_consumer_closes_total", "Clients closed with 4001 for staying over their bound past the grace.");
+        SlowConsumerWarnings = factory.CreateCounter(
+            "pricefeed_slow_consumer_warnings_total", "slow_consumer warnings sent, by kind: warned (4001 ahead unless it catches up) or cleared.",
+            new CounterConfiguration { LabelNames = ["kind"] });
         BusUp = factory.CreateGauge("pricefeed_bus_up", "1 while connected to the Redis bus and subscribed, else 0 (--source redis).");
         BusGaps = factory.CreateGauge("pricefeed_bus_gaps_total", "Seq jumps seen on the Redis bus: messages lost on the way, healed from the shared cache.");
         BusQuotesFromCache = factory.CreateGauge(
@@ -120,6 +123,8 @@ internal sealed class ServerMetrics
     public Gauge QueuedUpdates { get; }
 
     public Counter SlowConsumerCloses { get; }
+
+    public Counter SlowConsumerWarnings { get; }
 
     public Gauge BusUp { get; }
 

@@ -62,6 +62,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
         // Registered (Open) before the epoch is read: a change of epoch either shows here or reaches this session.
         Session.EpochChangedHello = SendHello;
+        Session.SendControl = Send;
         SendHello();
     }
 

@@ -43,6 +43,8 @@ internal sealed class FanoutClient : IDisposable
         // As the server's session handler: the hello at connect says the current epoch, and a change of epoch sends another.
         Session.HelloEpoch = harness.SourceEpoch.Current;
         HelloEpochNumber = harness.EpochNumber;
+        // Control messages go straight to the channel, ahead of queued quotes, as the session handler's Send does.
+        Session.SendControl = message => Channel.WriteAndFlushAsync(_protocol.Encode(message, Channel.Allocator));
         Session.EpochChangedHello = () =>
         {
             Session.HelloEpoch = harness.SourceEpoch.Current;

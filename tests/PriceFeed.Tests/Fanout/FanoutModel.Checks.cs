@@ -69,6 +69,9 @@ internal sealed partial class FanoutModel
         /// <summary>Closed as a slow consumer (4001) and disconnected: no longer driven nor checked.</summary>
         public bool Closed { get; set; }
 
+        /// <summary>A slow_consumer warning was read and no cleared one after it.</summary>
+        public bool Warned { get; set; }
+
         /// <summary>During the drain of a batch bigger than the FIFO: a prompt client may miss updates in it.</summary>
         public bool GapAllowed { get; set; }
     }
@@ -144,6 +147,16 @@ internal sealed partial class FanoutModel
                         live++;
                     }
 
+                    break;
+                case ServerMessage.BodyOneofCase.SlowConsumer:
+                    // Warned and cleared alternate; a warning says when 4001 comes, within the grace.
+                    var warning = message.SlowConsumer;
+                    if (warning.Cleared != client.Warned || (!warning.Cleared && warning.CloseInMs > _config.GraceMs))
+                    {
+                        throw new ViolationException("slow_consumer", $"c{client.Index} read {message} while {(client.Warned ? "warned" : "not warned")}");
+                    }
+
+                    client.Warned = !warning.Cleared;
                     break;
                 default:
                     throw new ViolationException("protocol", $"c{client.Index} read an unexpected {message.BodyCase}: {message}");
@@ -252,7 +265,14 @@ internal sealed partial class FanoutModel
                     "4001", $"c{client.Index} was closed as a slow consumer although it is writable and was drained (nothing over its bound)");
             }
 
-            // Unwritable past the grace: a legitimate 4001. The server then forgets the session.
+            // Unwritable past the grace: a legitimate 4001, but only after a slow_consumer warning it was not cleared of.
+            Process(client, client.Client.Read(), null);
+            if (!client.Warned)
+            {
+                throw new ViolationException("4001", $"c{client.Index} was closed as a slow consumer without a slow_consumer warning first");
+            }
+
+            // The server then forgets the session.
             client.Closed = true;
             _tally.SlowCloses++;
             _harness.Service.Closed(client.Client.Session);

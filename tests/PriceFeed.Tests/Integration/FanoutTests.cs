@@ -403,9 +403,15 @@ public sealed class FanoutTests
         await SubscribeAsync(client, symbols);
 
         await Eventually.UntilAsync(() => server.Server.Metrics.SlowConsumerCloses.Value >= 1, "the server gives up on the client");
-        var (status, _) = await client.ReceiveCloseAsync();
+        var (status, before) = await client.ReceiveCloseAsync();
 
         Assert.Equal((WebSocketCloseStatus)4001, status);
+        // Warned first (docs/protocol.md, "Slow-consumer warning"), at least half the grace before the close.
+        var warnings = before.Select(payload => ServerMessage.Parser.ParseFrom(payload))
+            .Where(m => m.BodyCase == ServerMessage.BodyOneofCase.SlowConsumer).Select(m => m.SlowConsumer).ToList();
+        var warning = Assert.Single(warnings);
+        Assert.False(warning.Cleared);
+        Assert.InRange(warning.CloseInMs, 150u, 300u);
     }
 
     /// <summary>
