@@ -86,6 +86,11 @@ public sealed class PriceFeedClient : IAsyncDisposable
     /// handler closes the client, as for <see cref="StateChanged"/>.</remarks>
     public event EventHandler<ResumedEventArgs>? Resumed;
 
+    /// <summary>Raised on the client's connection loop when the server warns that this client is falling behind (4001
+    /// follows unless it catches up), and again when the warning is cleared (docs/clients.md, "Signals").</summary>
+    /// <remarks>An exception thrown by a handler closes the client, as for <see cref="StateChanged"/>.</remarks>
+    public event EventHandler<SlowConsumerEventArgs>? SlowConsumerWarning;
+
     /// <summary>The current connection state.</summary>
     public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
@@ -476,6 +481,11 @@ public sealed class PriceFeedClient : IAsyncDisposable
                         break;
                     case ServerMessage.BodyOneofCase.Hello:
                         OnHelloAgain(message.Hello);
+                        break;
+                    case ServerMessage.BodyOneofCase.SlowConsumer:
+                        var warning = message.SlowConsumer;
+                        SlowConsumerWarning?.Invoke(
+                            this, new SlowConsumerEventArgs(warning.Queued, warning.Limit, TimeSpan.FromMilliseconds(warning.CloseInMs), warning.Cleared));
                         break;
                     case ServerMessage.BodyOneofCase.Pong:
                     default:

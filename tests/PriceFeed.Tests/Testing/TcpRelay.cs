@@ -7,7 +7,8 @@ namespace PriceFeed.Tests.Testing;
 /// <summary>A TCP relay on 127.0.0.1 in front of a server, so a test can cut a client off while the server
 /// keeps running and its quotes keep flowing (a network blip, not a server restart).</summary>
 /// <remarks><see cref="Cut"/> resets every relayed connection and refuses new ones (accepts, then resets) until
-/// <see cref="Restore"/>. Thread-safe.</remarks>
+/// <see cref="Restore"/>. <see cref="Stall"/> stops relaying bytes, both ways, without closing anything, as a congested
+/// path does (the server's socket fills and the client sees nothing), until <see cref="Unstall"/>. Thread-safe.</remarks>
 internal sealed class TcpRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -16,6 +17,7 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private volatile bool _cut;
+    private volatile TaskCompletionSource? _stalled;
 
     public TcpRelay(int targetPort)
     {
@@ -40,6 +42,17 @@ internal sealed class TcpRelay : IAsyncDisposable
     }
 
     public void Restore() => _cut = false;
+
+    /// <summary>Stops relaying (no byte passes either way; the connections stay open) until <see cref="Unstall"/>.</summary>
+    public void Stall() => _stalled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Relays again what waited.</summary>
+    public void Unstall()
+    {
+        var stalled = _stalled;
+        _stalled = null;
+        stalled?.TrySetResult();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -110,6 +123,11 @@ internal sealed class TcpRelay : IAsyncDisposable
         {
             while (true)
             {
+                if (_stalled is { } stalled)
+                {
+                    await stalled.Task;
+                }
+
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (read == 0)
                 {

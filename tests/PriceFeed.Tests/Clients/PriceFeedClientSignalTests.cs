@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using PriceFeed.Client;
+using PriceFeed.Tests.Testing;
+
+namespace PriceFeed.Tests.Clients;
+
+/// <summary>The signals a server sends a C# client about its connection (docs/clients.md, "Signals"), through a real
+/// server and a relay that can stall the path between them.</summary>
+public sealed class PriceFeedClientSignalTests
+{
+    [Fact]
+    public async Task AClientStalledForHalfTheGraceIsWarnedThenClearedWhenItCatchesUpAndStaysConnected()
+    {
+        await using var server = await TestServer.StartAsync(options => options with
+        {
+            Symbols = 20, Rate = 20_000, SlowConsumerGraceMs = 3_000,
+        });
+        await using var relay = new TcpRelay(server.Port);
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = relay.WsUri });
+        var warnings = new ConcurrentQueue<SlowConsumerEventArgs>();
+        client.SlowConsumerWarning += (_, e) => warnings.Enqueue(e);
+        await using var recorder = new QuoteRecorder(client);
+        await client.SubscribeAsync("*");
+        await Eventually.UntilAsync(() => recorder.Count > 1_000, "quotes flowing");
+
+        // The path stalls: the server's socket fills, and half the grace later it warns (the warning waits in the path).
+        relay.Stall();
+        await Eventually.UntilAsync(() => server.Server.Metrics.SlowConsumerWarnings.WithLabels("warned").Value >= 1, "the server's warning");
+        relay.Unstall();
+
+        await Eventually.UntilAsync(() => warnings.Count == 2, "the warning, then cleared");
+        var (warned, cleared) = (warnings.First(), warnings.Last());
+        Assert.False(warned.Cleared);
+        // At least half the grace ahead, whichever came first: the queue past half its bound or half the grace.
+        Assert.InRange(warned.CloseIn, TimeSpan.FromMilliseconds(1_500), TimeSpan.FromMilliseconds(3_000));
+        Assert.True(warned.Queued > 0 && warned.Limit > 0, $"queued {warned.Queued} of {warned.Limit}");
+        Assert.True(cleared.Cleared);
+        Assert.Equal(0, server.Server.Metrics.SlowConsumerCloses.Value);
+        Assert.False(recorder.Saw(ConnectionState.Reconnecting), "the client never lost its connection");
+        Assert.Empty(recorder.Violations);
+    }
+}
