@@ -181,6 +181,35 @@ test('screenshot of the live board', async () => {
   console.log(`# screenshot: ${screenshotPath}`);
 });
 
+test('shows the server\'s slow-consumer warning with a countdown, then that it caught up', async () => {
+  // The server side of the warning is tested with real stalled sockets (PriceFeedClientSignalTests, the Python
+  // client's slow_consumer scenario); here the page's part: a second page whose socket passes through a route,
+  // so the test can add the server's slow_consumer messages to what the real server sends.
+  const second = await browser.newPage();
+  let toPage = null;
+  await second.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => ws.send(message));
+    ws.onMessage((message) => server.send(message));
+    toPage = ws;
+  });
+  try {
+    await second.goto(baseUrl);
+    await second.waitForFunction(() => window.priceFeed.state() === 'live', undefined, { timeout: 15000, polling: 100 });
+    toPage.send(JSON.stringify({ slowConsumer: { queued: 700, limit: 1024, closeInMs: 8000 } }));
+    await second.waitForFunction(() => /Falling behind: 700 of 1,024 updates queued.*disconnects this page in \d/.test(document.getElementById('banner').textContent), undefined, { timeout: 5000, polling: 100 });
+    assert.equal(await second.evaluate(() => window.priceFeed.slowConsumer()), 'falling behind: 700 of 1024 updates queued');
+    assert.equal(await second.getAttribute('#banner', 'class'), 'banner warn');
+
+    toPage.send(JSON.stringify({ slowConsumer: { cleared: true, limit: 1024 } }));
+    await second.waitForFunction(() => /^Caught up/.test(document.getElementById('banner').textContent), undefined, { timeout: 5000, polling: 100 });
+    assert.equal(await second.evaluate(() => window.priceFeed.slowConsumer()), 'caught up');
+    assert.equal(await second.evaluate(() => window.priceFeed.state()), 'live');
+  } finally {
+    await second.close();
+  }
+});
+
 test('reconnects by itself after the server restarts, and prices move again', { skip: !controlled && 'needs PRICEFEED_CONTROL=stdio' }, async () => {
   await control('stop');
   await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');

@@ -19,6 +19,11 @@ Model (the same as the C# PriceFeed.Client):
   of symbols. A server with a different epoch (a restarted source: seqs started again) gets no resume
   request and the seq guard starts again, also when it announces the new epoch mid-connection.
   ``resume_on_reconnect=False`` turns resume off.
+* Slow-consumer warning: when the server warns that this client is falling behind (its queue there
+  past half its bound, or the socket full for half the server's grace), the client logs a warning
+  on the ``pricefeed_client`` logger and calls ``on_slow_consumer(queued, limit, close_in_ms,
+  cleared)``; a second call with ``cleared=True`` says it caught up. Without catching up, the server
+  closes with 4001 after ``close_in_ms`` and the client reconnects.
 * The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
   on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
 * A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
@@ -31,6 +36,7 @@ Everything runs on the caller's asyncio event loop; the client is not thread-saf
 import asyncio
 import collections
 import enum
+import logging
 import random
 import time
 
@@ -57,6 +63,8 @@ JSON = "pricefeed.v1.json"
 # every interval and the client every half interval, so a live connection carries several frames
 # in that time, while a dead one is replaced within three intervals.
 DEAD_AFTER_HEARTBEATS = 2.5
+
+_log = logging.getLogger("pricefeed_client")
 
 # Close codes (docs/protocol.md, "Close codes") after which a new connection would be refused the same way: protocol
 # error, wrong frame type, invalid payload, policy (e.g. an expired token), message too big.
@@ -184,7 +192,7 @@ class PriceFeedClient:
 
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
-                 on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True):
+                 on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -203,6 +211,7 @@ class PriceFeedClient:
         self._on_gap = on_gap
         self._on_state = on_state
         self._on_resume = on_resume
+        self._on_slow_consumer = on_slow_consumer
         self._resume_on_reconnect = resume_on_reconnect
         # The epoch the seqs in the guard belong to, and the re-subscribe whose answer tells what was recovered.
         self._epoch = ""
@@ -454,6 +463,8 @@ class PriceFeedClient:
                     self._on_subscribe_result(message.subscribe_result)
                 elif kind == "hello":
                     self._on_hello_again(message.hello)
+                elif kind == "slow_consumer":
+                    self._on_slow_consumer_message(message.slow_consumer)
                 elif kind == "error":
                     # The server sends error just before it closes; keep it for the close's description.
                     last_error = f"{message.error.code} {message.error.message}"
@@ -502,6 +513,16 @@ class PriceFeedClient:
             if self._on_resume is not None:
                 self._on_resume([s for s in held if s in recovered], [s for s in held if s not in recovered],
                                 epoch_changed)
+
+    def _on_slow_consumer_message(self, warning):
+        if warning.cleared:
+            _log.info("pricefeed: caught up; the server's slow-consumer warning is cleared")
+        else:
+            _log.warning("pricefeed: the server says this client is falling behind (%d of %d updates queued); "
+                         "it closes the connection in %d ms unless the client catches up",
+                         warning.queued, warning.limit, warning.close_in_ms)
+        if self._on_slow_consumer is not None:
+            self._on_slow_consumer(warning.queued, warning.limit, warning.close_in_ms, warning.cleared)
 
     def _on_hello_again(self, hello):
         """A hello on an open connection: the server's source started a new epoch; a snapshot follows."""

@@ -291,12 +291,15 @@ async def take_snapshot(server):
 
 class TcpRelay:
     """A TCP relay on 127.0.0.1 in front of a server, so a scenario can cut the client off while the
-    server keeps producing quotes: cut() resets every relayed connection and refuses new ones until restore()."""
+    server keeps producing quotes: cut() resets every relayed connection and refuses new ones until restore();
+    stall() stops relaying bytes both ways, connections open, as a congested path does, until unstall()."""
 
     def __init__(self, target_port):
         self._target_port = target_port
         self._open = set()
         self._cut = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = None
         self.port = None
 
@@ -317,6 +320,12 @@ class TcpRelay:
     def restore(self):
         self._cut = False
 
+    def stall(self):
+        self._flowing.clear()
+
+    def unstall(self):
+        self._flowing.set()
+
     async def close(self):
         self.cut()
         self._server.close()
@@ -335,7 +344,11 @@ class TcpRelay:
 
         async def pump(reader, writer, other):
             try:
-                while data := await reader.read(65536):
+                while True:
+                    await self._flowing.wait()
+                    data = await reader.read(65536)
+                    if not data:
+                        break
                     writer.write(data)
                     await writer.drain()
             except (ConnectionError, OSError):
@@ -386,6 +399,48 @@ async def scenario_resume_cut(dll):
         assert not changed, resumes
         assert sorted(recovered + snapshotted) == sorted(symbols), resumes
         print(f"resume_cut: {len(recovered)} recovered, {len(snapshotted)} snapshotted, {recorder.count} quotes")
+    finally:
+        await client.close()
+        await relay.close()
+        server.kill()
+
+
+def metric(server, name):
+    """The value of one sample in the server's /metrics (0 when absent)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+async def scenario_slow_consumer(dll):
+    """The path to the server stalls for half its grace: the server warns (slow_consumer), the client reports
+    it through on_slow_consumer and the log once the path flows again, then reports it cleared; no 4001."""
+    server = await ServerProcess(dll, free_port(), "--symbols", "20", "--rate", "20000", "--seed", "3",
+                                 "--slow-consumer-grace-ms", "3000").started()
+    relay = await TcpRelay(server.port).start()
+    states = []
+    warnings = []
+    client = new_client(relay.url, states, on_slow_consumer=lambda *w: warnings.append(w))
+    try:
+        await client.connect()
+        await client.subscribe("*")
+        recorder = Recorder(client)
+        await until(lambda: recorder.count > 1000, "quotes flowing", server)
+        relay.stall()
+        await until(lambda: metric(server, 'pricefeed_slow_consumer_warnings_total{kind="warned"}') >= 1,
+                    "the server's warning", server)
+        relay.unstall()
+        await until(lambda: len(warnings) == 2, "the warning, then cleared", server)
+        await recorder.stop()
+        (queued, limit, close_in_ms, cleared), last = warnings
+        assert not cleared and last[3], warnings
+        assert 1500 <= close_in_ms <= 3000 and queued > 0 and limit > 0, warnings
+        assert metric(server, "pricefeed_slow_consumer_closes_total") == 0
+        assert ConnectionState.RECONNECTING not in [s for s, _ in states], states
+        assert not recorder.violations, recorder.violations
+        print(f"slow_consumer: warned with {queued} of {limit} queued, {close_in_ms} ms ahead; cleared")
     finally:
         await client.close()
         await relay.close()
@@ -591,6 +646,7 @@ SCENARIOS = {
     "resume_cut": scenario_resume_cut,
     "resume_scripted": scenario_resume_scripted,
     "resume_lossless": scenario_resume_lossless,
+    "slow_consumer": scenario_slow_consumer,
 }
 
 

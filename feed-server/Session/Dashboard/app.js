@@ -398,9 +398,32 @@
       if (rejected.length > 0) {
         showBanner('warn', () => `Not subscribed: ${rejected.slice(0, 5).map((r) => `${r.symbol} (${r.reason})`).join(', ')}${rejected.length > 5 ? '…' : ''}`, 6000);
       }
+    } else if (message.slowConsumer) {
+      onSlowConsumer(message.slowConsumer);
     } else if (message.error) {
       showBanner('error', () => `Server error ${message.error.code}: ${message.error.message}`, 8000);
     }
+  }
+
+  /**
+   * slow_consumer: the server warns that this page is falling behind (its queue there past half its bound, or its
+   * socket full for half the grace) and will close it with 4001 unless it catches up; then says when it has. The
+   * banner counts down to the close; a throttle (the radio buttons) is the cure the page offers.
+   */
+  function onSlowConsumer(warning) {
+    if (warning.cleared) {
+      slowConsumerLine = 'caught up';
+      showBanner('ok', () => 'Caught up — the server no longer warns that this page is falling behind', 3000);
+      return;
+    }
+
+    const queued = num(warning.queued);
+    const limit = num(warning.limit);
+    const closeAt = Date.now() + num(warning.closeInMs);
+    slowConsumerLine = `falling behind: ${queued} of ${limit} updates queued`;
+    showBanner('warn', () =>
+      `Falling behind: ${integer.format(queued)} of ${integer.format(limit)} updates queued at the server; it disconnects this page in ${Math.max(0, (closeAt - Date.now()) / 1000).toFixed(1)} s unless it catches up (a throttle helps)`,
+      num(warning.closeInMs));
   }
 
   /**
@@ -493,6 +516,7 @@
 
   let bannerText = null;
   let bannerUntil = 0;
+  let slowConsumerLine = '';        // the last slow_consumer warning, for window.priceFeed
   function showBanner(kind, text, forMs = 0) {
     bannerText = text;
     bannerUntil = forMs > 0 ? Date.now() + forMs : Infinity;
@@ -779,6 +803,7 @@
     received: () => Object.fromEntries(received),
     epoch: () => epoch,
     resume: () => resumeLine,
+    slowConsumer: () => slowConsumerLine,
     rate: () => stats.rate,
   });
 

@@ -25,6 +25,7 @@ public sealed class PythonClientTests
     [InlineData("resume_cut")]
     [InlineData("resume_scripted")]
     [InlineData("resume_lossless")]
+    [InlineData("slow_consumer")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
