@@ -11,9 +11,6 @@ namespace PriceFeed.Server.Fanout;
 // least half the grace after its warning.
 internal sealed partial class ClientSession
 {
-    /// <summary>Writes a control message to the client at once, ahead of its queued quotes; set by the session's handler. Event loop.</summary>
-    public Action<ServerMessage>? SendControl { get; set; }
-
     private long _closeDue; // event loop; Stopwatch ticks when 4001 is due, set by the warning
 
     /// <summary>True while a <c>slow_consumer</c> warning is out and not cleared. Event loop.</summary>

@@ -179,6 +179,27 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends every client <c>go_away</c> with its own <c>reconnect_after_ms</c>: client <c>i</c> of <c>n</c> (in no
+    /// particular order) comes back after <c>i x --drain-spread-ms / n</c>, so a restart brings them back at an even
+    /// rate rather than all at once (one client: at once).
+    /// </summary>
+    private void SendGoAway()
+    {
+        var sessions = Subscriptions.Sessions.ToArray();
+        for (var i = 0; i < sessions.Length; i++)
+        {
+            var after = (uint)((long)Options.DrainSpreadMs * i / sessions.Length);
+            sessions[i].GoAway(after, "shutdown");
+        }
+
+        if (sessions.Length > 0)
+        {
+            _logger.LogInformation(
+                "Going away: {Clients} clients told to reconnect over the next {SpreadMs} ms", sessions.Length, Options.DrainSpreadMs);
+        }
+    }
+
     public async Task StopAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
@@ -187,7 +208,10 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         }
 
         // Clients first, then the source, then the fan-out, and the event loops last: the fan-out may run on one of
-        // them, and a source still publishing into a ring that nobody consumes waits for room forever.
+        // them, and a source still publishing into a ring that nobody consumes waits for room forever. Each client is
+        // told when to come back before its 1001 (docs/protocol.md, "Go-away").
+        await _transport.StopAcceptingAsync().ConfigureAwait(false);
+        SendGoAway();
         await _transport.CloseConnectionsAsync().ConfigureAwait(false);
         await _source.StopAsync().ConfigureAwait(false);
 

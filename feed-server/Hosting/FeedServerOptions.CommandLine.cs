@@ -45,6 +45,9 @@ internal sealed partial record FeedServerOptions
     private static readonly OptionSpec<int> s_slowConsumerGraceMs = new(
         "slow-consumer-grace-ms", s_defaults.SlowConsumerGraceMs, ValueReaders.WholeNumber(10, 3_600_000),
         "a client unable to take updates for this long is closed with 4001");
+    private static readonly OptionSpec<int> s_drainSpreadMs = new(
+        "drain-spread-ms", s_defaults.DrainSpreadMs, ValueReaders.WholeNumber(0, 600_000),
+        "on shutdown, go_away tells clients to come back spread over this many ms (0: all at once)");
     private static readonly OptionSpec<int> s_ringSize = new OptionSpec<int>(
         "ring-size", s_defaults.RingSize, ValueReaders.WholeNumber(2, 1 << 24), "slots in the quote ring (a power of two)")
         .Must(int.IsPow2, size => $"is not a power of two (try {BitOperations.RoundUpToPowerOf2((uint)size)})");
@@ -112,7 +115,7 @@ internal sealed partial record FeedServerOptions
         + "environment, which wins over the file. 'feed-server mint-token --help': print a token for --auth-secret.",
         [
             s_host, s_port, s_source, s_symbols, s_rate, s_duration, s_seed, s_pacingSlackMs, s_redis, s_policy,
-            s_queueCapacity, s_resumeDepth, s_slowConsumerGraceMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
+            s_queueCapacity, s_resumeDepth, s_slowConsumerGraceMs, s_drainSpreadMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
             s_authSecret, s_tokenClockSkewS, s_allowedOrigins, s_tlsCert, s_tlsKey, s_serverId, s_logLevel,
             s_maxConnections, s_heartbeatMs, s_handshakeTimeoutMs, s_closeTimeoutMs, s_maxMessageBytes,
             s_maxRequestLineBytes, s_maxHeaderBytes, s_maxConnectionsPerIp, s_controlMessagesPerSecond, s_controlBurst,
@@ -149,6 +152,7 @@ internal sealed partial record FeedServerOptions
             QueueCapacity = values.Get(s_queueCapacity),
             ResumeDepth = values.Get(s_resumeDepth),
             SlowConsumerGraceMs = values.Get(s_slowConsumerGraceMs),
+            DrainSpreadMs = values.Get(s_drainSpreadMs),
             RingSize = values.Get(s_ringSize),
             WaitStrategy = values.Get(s_waitStrategy),
             MaxSymbols = values.Get(s_maxSymbols),

@@ -63,6 +63,13 @@ internal sealed partial record FeedServerOptions
     /// <summary>How long a client may be unable to take updates before 4001; 10 s: the contract's default.</summary>
     public int SlowConsumerGraceMs { get; init; } = 10_000;
 
+    /// <summary>
+    /// On shutdown, the window the clients' <c>go_away.reconnect_after_ms</c> are spread over (docs/protocol.md,
+    /// "Go-away"): client <c>i</c> of <c>n</c> is told to come back after <c>i x this / n</c> ms. 5 s: 5,000 clients
+    /// of a restarted node come back at about 1,000 a second instead of all in the same instant; 0: no spread.
+    /// </summary>
+    public int DrainSpreadMs { get; init; } = 5_000;
+
     /// <summary>65,536 slots: smaller rings made the producer wait on the consumer more often in the benchmarks.</summary>
     public int RingSize { get; init; } = 65_536;
 

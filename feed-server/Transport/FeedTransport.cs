@@ -39,6 +39,7 @@ internal sealed class FeedTransport : IDisposable
     private readonly MultithreadEventLoopGroup _bossGroup = new(1);
     private readonly MultithreadEventLoopGroup _workerGroup = new(Environment.ProcessorCount);
     private IChannel? _listener;
+    private IPEndPoint? _localEndPoint;
     private QueuedBytesMonitor? _queuedBytes;
 
     /// <param name="options">Where to listen, TLS, and the limits of the HTTP handlers.</param>
@@ -63,7 +64,7 @@ internal sealed class FeedTransport : IDisposable
     public IEventLoop FanoutLoop { get; }
 
     /// <summary>The address actually bound (with the real port when the option was 0).</summary>
-    public IPEndPoint? LocalEndPoint => _listener?.LocalAddress as IPEndPoint;
+    public IPEndPoint? LocalEndPoint => _localEndPoint;
 
     public async Task StartAsync()
     {
@@ -108,22 +109,28 @@ internal sealed class FeedTransport : IDisposable
         var address = IPAddress.TryParse(options.Host, out var ip) ? ip
             : (await Dns.GetHostAddressesAsync(options.Host).ConfigureAwait(false)).First();
         _listener = await bootstrap.BindAsync(new IPEndPoint(address, options.Port)).ConfigureAwait(false);
+        _localEndPoint = _listener.LocalAddress as IPEndPoint;
         _queuedBytes = new QueuedBytesMonitor(Connections, options.MaxQueuedBytes, _metrics);
     }
 
     /// <summary>Stops the queued-bytes timer; <see cref="CloseConnectionsAsync"/> does it too.</summary>
     public void Dispose() => _queuedBytes?.Dispose();
 
+    /// <summary>Closes the listener: no new connection is accepted; the open ones go on. Idempotent.</summary>
+    public async Task StopAcceptingAsync()
+    {
+        if (Interlocked.Exchange(ref _listener, null) is { } listener)
+        {
+            await listener.CloseAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Stops accepting, sends close 1001 to every WebSocket client and waits for them briefly; the loops go on.</summary>
     /// <remarks>The loops outlive the connections because the fan-out may run on one of them: the owner stops its
     /// source and lets the fan-out take what is left in the ring before <see cref="StopLoopsAsync"/>.</remarks>
     public async Task CloseConnectionsAsync()
     {
-        if (_listener is not null)
-        {
-            await _listener.CloseAsync().ConfigureAwait(false);
-        }
-
+        await StopAcceptingAsync().ConfigureAwait(false);
         Dispose();
 
         var closes = Connections.Channels
