@@ -31,6 +31,19 @@ internal sealed class FeedConnection : IDisposable
         _codec = codec;
     }
 
+    /// <summary>Set when the server said <c>go_away</c> on this connection: come back no sooner than this. Connection loop.</summary>
+    public TimeSpan? GoAwayAfter { get; set; }
+
+    /// <summary>True once this connection is back to normal: hello, then the re-subscribe answered (its snapshot follows
+    /// at once), or hello alone with nothing to re-subscribe. Only then does the reconnect backoff start over. Connection loop.</summary>
+    public bool Settled { get; set; }
+
+    /// <summary>The request id of the re-subscribe sent after hello; 0 when none was sent.</summary>
+    public ulong ResubscribeRequestId { get; set; }
+
+    /// <summary>True once the re-subscribe's <c>subscribe_result</c> arrived. Connection loop.</summary>
+    public bool ResubscribeAnswered { get; set; }
+
     /// <summary><see cref="Environment.TickCount64"/> when the last frame of any kind arrived.</summary>
     public long LastReceivedTicks => Volatile.Read(ref _lastReceivedTicks);
 

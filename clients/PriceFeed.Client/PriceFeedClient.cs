@@ -91,6 +91,11 @@ public sealed class PriceFeedClient : IAsyncDisposable
     /// <remarks>An exception thrown by a handler closes the client, as for <see cref="StateChanged"/>.</remarks>
     public event EventHandler<SlowConsumerEventArgs>? SlowConsumerWarning;
 
+    /// <summary>Raised on the client's connection loop when the server says it is going away (a restart or shutdown):
+    /// the connection closes with 1001 next, and the client reconnects no sooner than
+    /// <see cref="GoingAwayEventArgs.ReconnectAfter"/> plus a jitter of its own (docs/clients.md, "Signals").</summary>
+    public event EventHandler<GoingAwayEventArgs>? GoingAway;
+
     /// <summary>The current connection state.</summary>
     public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
@@ -357,7 +362,12 @@ public sealed class PriceFeedClient : IAsyncDisposable
                 }
 
                 _pendingResume = held.Count > 0 ? new PendingResume(resubscribe.RequestId, epochChanged, [.. held.Keys]) : null;
+                connection.ResubscribeRequestId = resubscribe.RequestId;
                 await connection.SendAsync(new ClientMessage { Subscribe = resubscribe }, timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                connection.Settled = true;
             }
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -384,7 +394,6 @@ public sealed class PriceFeedClient : IAsyncDisposable
         {
             while (true)
             {
-                var openedTicks = Environment.TickCount64;
                 var cause = await ServeAsync(connection).ConfigureAwait(false);
                 // Answer the callers waiting on this connection only after they can see it is gone.
                 _connected = NewConnectedSource();
@@ -405,17 +414,25 @@ public sealed class PriceFeedClient : IAsyncDisposable
                     return;
                 }
 
-                // A connection that lived for a heartbeat was a success: start the backoff over. One that the
-                // server closed at once (full, overloaded) keeps growing it.
-                if (Environment.TickCount64 - openedTicks >= (_server?.HeartbeatInterval.TotalMilliseconds ?? 0))
+                // A connection that got back to normal (hello and its snapshot) was a success: start the backoff over.
+                // One that the server closed before that (full, overloaded, restarting again) keeps growing it.
+                if (connection.Settled)
                 {
                     attempt = 0;
                 }
 
+                // A server that went away said when to come back: no sooner, plus a jitter of our own.
+                var goAway = connection.GoAwayAfter;
                 while (true)
                 {
                     attempt++;
                     var delay = ReconnectBackoff.Delay(attempt, _options.ReconnectDelay, _options.MaxReconnectDelay);
+                    if (goAway is { } after)
+                    {
+                        delay = ReconnectBackoff.AfterGoAway(after, delay, _options.ReconnectDelay);
+                        goAway = null;
+                    }
+
                     SetState(ConnectionState.Reconnecting, attempt, delay, cause);
                     await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
                     try
@@ -467,13 +484,28 @@ public sealed class PriceFeedClient : IAsyncDisposable
                 switch (message.BodyCase)
                 {
                     case ServerMessage.BodyOneofCase.Quotes:
+                        // Live quotes flow: also settled when no snapshot came (no subscribed symbol had a quote yet).
+                        connection.Settled |= connection.ResubscribeAnswered;
                         Accept(message.Quotes);
                         break;
                     case ServerMessage.BodyOneofCase.Snapshot:
+                        connection.Settled = true;
                         Accept(message.Snapshot);
                         break;
                     case ServerMessage.BodyOneofCase.SubscribeResult:
+                        // Settled with the snapshot that follows, or here when every symbol was recovered (no snapshot comes).
+                        if (message.SubscribeResult.RequestId == connection.ResubscribeRequestId)
+                        {
+                            connection.ResubscribeAnswered = true;
+                            connection.Settled |= message.SubscribeResult.Recovered.Count == message.SubscribeResult.Accepted.Count;
+                        }
+
                         OnSubscribeResult(message.SubscribeResult);
+                        break;
+                    case ServerMessage.BodyOneofCase.GoAway:
+                        // docs/clients.md, "Signals": the 1001 follows; the next connection waits at least this long.
+                        connection.GoAwayAfter = TimeSpan.FromMilliseconds(message.GoAway.ReconnectAfterMs);
+                        GoingAway?.Invoke(this, new GoingAwayEventArgs(connection.GoAwayAfter.Value, message.GoAway.Reason));
                         break;
                     case ServerMessage.BodyOneofCase.Error:
                         // The server sends error just before it closes; keep it for the close's description.

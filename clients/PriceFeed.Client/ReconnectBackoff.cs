@@ -15,4 +15,15 @@ internal static class ReconnectBackoff
         var ceiling = Math.Min(maxDelay.Ticks, baseDelay.Ticks * (1L << exponent));
         return TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * ceiling));
     }
+
+    /// <summary>
+    /// The wait after a <c>go_away</c>: no sooner than the server asked, plus a uniform jitter up to
+    /// <paramref name="baseDelay"/> so that clients told the same time do not come back in the same instant, and
+    /// never less than the <paramref name="backoff"/> the attempt would wait anyway.
+    /// </summary>
+    public static TimeSpan AfterGoAway(TimeSpan reconnectAfter, TimeSpan backoff, TimeSpan baseDelay)
+    {
+        var hinted = reconnectAfter + TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * baseDelay.Ticks));
+        return hinted > backoff ? hinted : backoff;
+    }
 }

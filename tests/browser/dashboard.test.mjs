@@ -214,6 +214,9 @@ test('reconnects by itself after the server restarts, and prices move again', { 
   await control('stop');
   await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');
   await until('the page says it is reconnecting', () => /Reconnecting in/.test(document.getElementById('banner').textContent));
+  // The server said go_away before its 1001: the page knows why it was closed and waits at least the hint.
+  assert.deepEqual(await page.evaluate(() => window.priceFeed.goAway()), { afterMs: 0, reason: 'shutdown' });
+  assert.match(await page.textContent('#banner'), /server going away/);
 
   await control('start');
   await until('the socket is live again', () => window.priceFeed.state() === 'live', undefined, 30000);

@@ -24,6 +24,10 @@ Model (the same as the C# PriceFeed.Client):
   on the ``pricefeed_client`` logger and calls ``on_slow_consumer(queued, limit, close_in_ms,
   cleared)``; a second call with ``cleared=True`` says it caught up. Without catching up, the server
   closes with 4001 after ``close_in_ms`` and the client reconnects.
+* Go-away: a server that shuts down says when to come back (``go_away``); the client calls
+  ``on_go_away(reconnect_after_ms, reason)`` and, after the 1001, waits at least that long plus a
+  jitter of its own (up to ``reconnect_delay``) before it reconnects. The backoff starts over only
+  once a new connection is back to normal: hello, then its snapshot (or every symbol resumed).
 * The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
   on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
 * A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
@@ -170,6 +174,17 @@ class _QuoteBuffer:
         return quote
 
 
+class _Link:
+    """What the client knows of one connection beyond the socket: the re-subscribe it sent after hello, whether
+    the connection got back to normal (settled), and the server's go-away hint."""
+
+    def __init__(self):
+        self.resubscribe_id = 0
+        self.answered = False
+        self.settled = False
+        self.go_away_s = None
+
+
 def _backoff(attempt, base, cap):
     """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], so that the clients of a
     restarted server come back spread out instead of in synchronised waves."""
@@ -192,7 +207,8 @@ class PriceFeedClient:
 
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
-                 on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None):
+                 on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None,
+                 on_go_away=None):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -212,6 +228,8 @@ class PriceFeedClient:
         self._on_state = on_state
         self._on_resume = on_resume
         self._on_slow_consumer = on_slow_consumer
+        self._on_go_away = on_go_away
+        self._link = _Link()
         self._resume_on_reconnect = resume_on_reconnect
         # The epoch the seqs in the guard belong to, and the re-subscribe whose answer tells what was recovered.
         self._epoch = ""
@@ -373,6 +391,7 @@ class PriceFeedClient:
                 raise PriceFeedError(f"the server's first message was {message.WhichOneof('body')}, not hello",
                                      transient=False)
             self.hello = message.hello
+            link = _Link()
             held = self._held_seqs()
             remembered = self._epoch
             epoch_changed = self._start_epoch(message.hello.epoch)
@@ -387,7 +406,10 @@ class PriceFeedClient:
                     request.resume.update(held)
                     request.epoch = remembered
                 self._pending_resume = (request.request_id, epoch_changed, sorted(held)) if held else None
+                link.resubscribe_id = request.request_id
                 await ws.send(self._encode(pb.ClientMessage(subscribe=request)))
+            else:
+                link.settled = True
         except asyncio.TimeoutError:
             _abort(ws)
             raise PriceFeedError(f"no hello within connect_timeout ({self._connect_timeout} s)") from None
@@ -398,6 +420,7 @@ class PriceFeedClient:
             raise
 
         self._ws = ws
+        self._link = link
         self._connection_ended = asyncio.get_running_loop().create_future()
         self._set_state(ConnectionState.CONNECTED, None)
         if not self._connected.done():
@@ -408,7 +431,6 @@ class PriceFeedClient:
         attempt = 0
         try:
             while True:
-                opened = time.monotonic()
                 cause = await self._serve(ws)
                 # Answer the callers waiting on this connection only after they can see it is gone.
                 self._ws = None
@@ -422,12 +444,18 @@ class PriceFeedClient:
                 if not cause.transient:
                     self._finish(cause)
                     return
-                # A connection that lived for a heartbeat was a success: start the backoff over.
-                if time.monotonic() - opened >= self.hello.heartbeat_interval_ms / 1000:
+                # A connection that got back to normal (hello and its snapshot) was a success: start the backoff
+                # over. One the server closed before that (full, overloaded, restarting again) keeps growing it.
+                if self._link.settled:
                     attempt = 0
+                # A server that went away said when to come back: no sooner, plus a jitter of our own.
+                go_away = self._link.go_away_s
                 while True:
                     attempt += 1
                     delay = _backoff(attempt, self._reconnect_delay, self._max_reconnect_delay)
+                    if go_away is not None:
+                        delay = max(delay, go_away + random.uniform(0, self._reconnect_delay))
+                        go_away = None
                     self._set_state(ConnectionState.RECONNECTING, cause)
                     await asyncio.sleep(delay)
                     try:
@@ -455,12 +483,27 @@ class PriceFeedClient:
                 last_received[0] = time.monotonic()
                 message = self._decode(raw)
                 kind = message.WhichOneof("body")
+                link = self._link
                 if kind == "quotes":
+                    # Live quotes flow: also settled when no snapshot came (no subscribed symbol had a quote yet).
+                    link.settled = link.settled or link.answered
                     self._accept(message.quotes)
                 elif kind == "snapshot":
+                    link.settled = True
                     self._accept(message.snapshot)
                 elif kind == "subscribe_result":
-                    self._on_subscribe_result(message.subscribe_result)
+                    result = message.subscribe_result
+                    if result.request_id == link.resubscribe_id:
+                        # Settled with the snapshot that follows, or here when every symbol was recovered.
+                        link.answered = True
+                        link.settled = link.settled or len(result.recovered) == len(result.accepted)
+                    self._on_subscribe_result(result)
+                elif kind == "go_away":
+                    link.go_away_s = message.go_away.reconnect_after_ms / 1000
+                    _log.info("pricefeed: the server is going away (%s); reconnecting in %d ms or more",
+                              message.go_away.reason, message.go_away.reconnect_after_ms)
+                    if self._on_go_away is not None:
+                        self._on_go_away(message.go_away.reconnect_after_ms, message.go_away.reason)
                 elif kind == "hello":
                     self._on_hello_again(message.hello)
                 elif kind == "slow_consumer":

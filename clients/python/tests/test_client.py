@@ -447,6 +447,33 @@ async def scenario_slow_consumer(dll):
         server.kill()
 
 
+async def scenario_go_away(_dll):
+    """A server that goes away says when to come back: the client reports it (on_go_away), waits at least that long
+    after the 1001 (its own backoff would be 0.1 s), then reconnects and re-subscribes."""
+    peer = await ScriptedPeer().start()
+    hints = []
+    client = PriceFeedClient(peer.url, reconnect_delay=0.1, max_reconnect_delay=0.2,
+                             on_go_away=lambda after_ms, reason: hints.append((after_ms, reason)))
+    try:
+        connecting = asyncio.ensure_future(client.connect())
+        first = await peer.accept(scripted_hello("e", 0))
+        await connecting
+        await first.send(go_away=pb.GoAway(reconnect_after_ms=1500, reason="restart"))
+        await until(lambda: hints, "on_go_away")
+        closed_at = time.monotonic()
+        await first.go_away()
+        second = await peer.accept(scripted_hello("e", 0))
+        waited = time.monotonic() - closed_at
+        assert hints == [(1500, "restart")], hints
+        assert 1.5 <= waited <= 3.0, f"reconnected after {waited:.2f} s, not within 1.5 s + jitter"
+        await until(lambda: client.state == ConnectionState.CONNECTED, "connected again")
+        print(f"go_away: hinted 1.5 s, reconnected after {waited:.2f} s")
+        await second.go_away()
+    finally:
+        await client.close()
+        await peer.close()
+
+
 async def scenario_resume_lossless(dll):
     """Cut off by the relay while quotes flow, against a server that resumes: every symbol is recovered and
     its sequence goes on with every seq once (no gap, no duplicate)."""
@@ -647,6 +674,7 @@ SCENARIOS = {
     "resume_scripted": scenario_resume_scripted,
     "resume_lossless": scenario_resume_lossless,
     "slow_consumer": scenario_slow_consumer,
+    "go_away": scenario_go_away,
 }
 
 

@@ -48,6 +48,9 @@
   let helloSeen = false;           // on this connection: subscribes wait for hello, which says whether to resume
   let resumeRequest = null;        // { id, held, epochChanged } of the re-subscribe awaiting its answer
   let resumeLine = '';
+  let slowConsumerLine = '';       // the last slow_consumer warning, for window.priceFeed
+  let goAway = null;               // this connection's go_away hint: { afterMs, reason }
+  let lastGoAway = null;           // the last one seen, for window.priceFeed
   let frameRequested = false;
 
   const stats = {
@@ -325,6 +328,7 @@
     socket = ws;
     helloSeen = false;
     resumeRequest = null;
+    goAway = null;
     // The board is subscribed once hello has said whether this server can resume (onHello).
     ws.onmessage = (event) => {
       if (id === connection) onMessage(event.data);
@@ -339,11 +343,16 @@
     for (const row of rows.values()) row.tr.classList.add('stale');
     // Exponential backoff with full jitter: many dashboards of a restarted node do not return at once.
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    let delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    // A server that went away said when to come back (docs/protocol.md, "Go-away"): no sooner, plus our own jitter.
+    if (goAway) delay = Math.max(delay, Math.round(goAway.afterMs + Math.random() * BACKOFF_FIRST_MS));
     attempt++;
     reconnectAt = Date.now() + delay;
     // 1006: no close frame at all (refused, or the network dropped); 1001: the server is shutting down.
-    const why = event.code === 1006 ? 'server unreachable' : event.code === 1001 ? 'server went away' : `closed with ${event.code}`;
+    const why = event.code === 1006 ? 'server unreachable'
+      : goAway ? `server ${goAway.reason === 'restart' ? 'restarting' : 'going away'}`
+        : event.code === 1001 ? 'server went away' : `closed with ${event.code}`;
+    goAway = null;
     setState('reconnecting', `Disconnected: ${why}`);
     showBanner('warn', () => `Connection lost (${why}). Reconnecting in ${Math.max(0, (reconnectAt - Date.now()) / 1000).toFixed(1)} s — attempt ${attempt}`);
     setTimeout(connect, delay);
@@ -400,6 +409,10 @@
       }
     } else if (message.slowConsumer) {
       onSlowConsumer(message.slowConsumer);
+    } else if (message.goAway) {
+      // The 1001 follows; scheduleReconnect waits at least this long.
+      goAway = { afterMs: num(message.goAway.reconnectAfterMs), reason: message.goAway.reason || 'shutdown' };
+      lastGoAway = goAway;
     } else if (message.error) {
       showBanner('error', () => `Server error ${message.error.code}: ${message.error.message}`, 8000);
     }
@@ -516,7 +529,6 @@
 
   let bannerText = null;
   let bannerUntil = 0;
-  let slowConsumerLine = '';        // the last slow_consumer warning, for window.priceFeed
   function showBanner(kind, text, forMs = 0) {
     bannerText = text;
     bannerUntil = forMs > 0 ? Date.now() + forMs : Infinity;
@@ -804,6 +816,7 @@
     epoch: () => epoch,
     resume: () => resumeLine,
     slowConsumer: () => slowConsumerLine,
+    goAway: () => lastGoAway,
     rate: () => stats.rate,
   });
 

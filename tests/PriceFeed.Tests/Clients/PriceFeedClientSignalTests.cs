@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using PriceFeed.Client;
+using PriceFeed.Protocol.V1;
 using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Clients;
@@ -38,5 +40,35 @@ public sealed class PriceFeedClientSignalTests
         Assert.Equal(0, server.Server.Metrics.SlowConsumerCloses.Value);
         Assert.False(recorder.Saw(ConnectionState.Reconnecting), "the client never lost its connection");
         Assert.Empty(recorder.Violations);
+    }
+
+    [Fact]
+    public async Task AfterAGoAwayTheClientWaitsAtLeastTheHintThenReconnectsAndRaisesGoingAway()
+    {
+        await using var peer = ScriptedFeedPeer.Start();
+        var connecting = PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
+        {
+            Url = peer.WsUri, ReconnectDelay = TimeSpan.FromMilliseconds(20), MaxReconnectDelay = TimeSpan.FromMilliseconds(50),
+        });
+        var first = await peer.AcceptAsync();
+        await first.SendAsync(new ServerMessage { Hello = new Hello { Epoch = "e", HeartbeatIntervalMs = 15_000 } });
+        await using var client = await Eventually.WithinAsync(connecting, "the client to connect");
+        var goingAway = new ConcurrentQueue<GoingAwayEventArgs>();
+        client.GoingAway += (_, e) => goingAway.Enqueue(e);
+
+        // The server says: come back in 1.5 s, then closes 1001. The client's own backoff alone would be 20-50 ms.
+        await first.SendAsync(new ServerMessage { GoAway = new GoAway { ReconnectAfterMs = 1_500, Reason = "restart" } });
+        await Eventually.UntilAsync(() => goingAway.Count == 1, "the GoingAway event");
+        var closedAt = Stopwatch.GetTimestamp();
+        await first.GoAwayAsync();
+        var second = await peer.AcceptAsync();
+        var waited = Stopwatch.GetElapsedTime(closedAt);
+        await second.SendAsync(new ServerMessage { Hello = new Hello { Epoch = "e", HeartbeatIntervalMs = 15_000 } });
+
+        var hint = Assert.Single(goingAway);
+        Assert.Equal((TimeSpan.FromMilliseconds(1_500), "restart"), (hint.ReconnectAfter, hint.Reason));
+        // At least the hint, plus at most the base delay of jitter (and scheduling).
+        Assert.InRange(waited, TimeSpan.FromMilliseconds(1_500), TimeSpan.FromMilliseconds(3_000));
+        await Eventually.UntilAsync(() => client.State == ConnectionState.Connected, "connected again");
     }
 }
