@@ -8,13 +8,16 @@ using PriceFeed.Client;
 namespace PriceFeed.ReconnectStorm;
 
 /// <summary>
-/// Restarts a feed server under thousands of connected <see cref="PriceFeedClient"/>s and reports how their reconnects
+/// Stops a feed server under thousands of connected <see cref="PriceFeedClient"/>s and reports how their reconnects
 /// bunch up: the busiest 100 ms against the mean, once per <c>--drain-spread-ms</c> value (0: every client is told to
 /// come back at once, which is the behaviour without the hint; the clients' own backoff jitter is all that spreads them).
+/// Two shapes: <c>failover</c> (the default), two nodes behind a load balancer (a TCP one in this process that sends a
+/// connection to node A while it accepts, else to node B), node A stopped: its clients land on B, the storm is B's
+/// load; and <c>restart</c>, one node stopped and started again on its port, the clients waiting for it.
 /// </summary>
 /// <remarks>
 /// <para>Usage (from the repository root, after <c>dotnet build -c Release</c>):
-/// <c>taskset -c 1 dotnet bench/PriceFeed.ReconnectStorm/bin/Release/net10.0/PriceFeed.ReconnectStorm.dll --clients 5000 --spreads 0,5000 --server-cpus 0</c>.
+/// <c>taskset -c 1 dotnet bench/PriceFeed.ReconnectStorm/bin/Release/net10.0/PriceFeed.ReconnectStorm.dll --clients 5000 --spreads 0,5000 --server-cpus 0 [--shape failover|restart]</c>.
 /// The server is started here (<c>feed-server/bin/Release/net10.0/PriceFeed.Server.dll</c>, pinned with taskset), stopped
 /// with SIGTERM by its PID, started again on the same port, and stopped at the end.</para>
 /// <para>A reconnect is a client's transition to Connected after the SIGTERM. Times are from the SIGTERM.</para>
@@ -28,6 +31,7 @@ internal static class Program
         var clients = int.Parse(Arg(args, "--clients", "5000"), CultureInfo.InvariantCulture);
         var spreads = Arg(args, "--spreads", "0,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var serverCpus = Arg(args, "--server-cpus", "0");
+        var failover = Arg(args, "--shape", "failover") == "failover";
         var dll = Path.GetFullPath(Arg(args, "--server-dll", "feed-server/bin/Release/net10.0/PriceFeed.Server.dll"));
         if (!File.Exists(dll))
         {
@@ -35,27 +39,34 @@ internal static class Program
             return 2;
         }
 
-        Console.WriteLine($"clients {clients}, server on CPU {serverCpus}, this tool on CPU(s) {CpusOfThisProcess()}");
-        Console.WriteLine("| --drain-spread-ms | reconnected | first | p50 | p99 | last | busiest 100 ms | mean per 100 ms | busiest / mean | refused attempts |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine($"shape {(failover ? "failover (two nodes behind a load balancer, node A stopped)" : "restart (one node stopped and started again)")}; clients {clients}, servers on CPU {serverCpus}, this tool on CPU(s) {CpusOfThisProcess()}");
+        // One mean for every row: the clients spread over the widest window asked for, so rows compare.
+        var referenceMs = Math.Max(1_000, spreads.Max());
+        Console.WriteLine($"mean per 100 ms: the clients spread evenly over {referenceMs} ms, {clients / (referenceMs / 100.0):N1}");
+        Console.WriteLine("| --drain-spread-ms | reconnected | first | p50 | p99 | last | busiest 100 ms | busiest / mean | refused attempts |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var spread in spreads)
         {
-            Console.WriteLine(await RunAsync(dll, serverCpus, clients, spread));
+            Console.WriteLine(await RunAsync(dll, serverCpus, clients, spread, failover, referenceMs));
         }
 
         return 0;
     }
 
-    private static async Task<string> RunAsync(string dll, string serverCpus, int count, int spreadMs)
+    private static async Task<string> RunAsync(string dll, string serverCpus, int count, int spreadMs, bool failover, int referenceMs)
     {
         var port = FreePort();
-        string[] serverArgs =
+        string[] ServerArgs(int onPort) =>
         [
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--symbols", Symbols.ToString(CultureInfo.InvariantCulture),
-            "--rate", "1000", "--drain-spread-ms", spreadMs.ToString(CultureInfo.InvariantCulture),
+            "--port", onPort.ToString(CultureInfo.InvariantCulture), "--symbols", Symbols.ToString(CultureInfo.InvariantCulture),
+            "--rate", "1000", "--seed", "7", "--drain-spread-ms", spreadMs.ToString(CultureInfo.InvariantCulture),
             "--max-connections-per-ip", "100000", "--log-level", "warning",
         ];
+        var serverArgs = ServerArgs(port);
         var server = StartServer(dll, serverCpus, serverArgs);
+        var standbyPort = FreePort();
+        using var standby = failover ? StartServer(dll, serverCpus, ServerArgs(standbyPort)) : null;
+        await using var balancer = failover ? new LoadBalancer(port, standbyPort) : null;
         var clients = new List<PriceFeedClient>();
         var reconnects = new ConcurrentBag<long>();
         long restartAt = long.MaxValue;
@@ -63,7 +74,12 @@ internal static class Program
         try
         {
             await WaitForHealthAsync(port);
-            var uri = new Uri($"ws://127.0.0.1:{port}/ws");
+            if (failover)
+            {
+                await WaitForHealthAsync(standbyPort);
+            }
+
+            var uri = new Uri($"ws://127.0.0.1:{balancer?.Port ?? port}/ws");
             for (var opened = 0; opened < count; opened += 100)
             {
                 var batch = await Task.WhenAll(Enumerable.Range(opened, Math.Min(100, count - opened)).Select(async i =>
@@ -98,36 +114,45 @@ internal static class Program
             Signal(server.Id, "TERM");
             await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             server.Dispose();
-            server = StartServer(dll, serverCpus, serverArgs);
+            // failover: node B is up already; restart: the node comes back on its port.
+            server = failover ? Process.GetCurrentProcess() : StartServer(dll, serverCpus, serverArgs);
             var deadline = Stopwatch.StartNew();
             while (reconnects.Count < count && deadline.Elapsed < TimeSpan.FromSeconds(90))
             {
                 await Task.Delay(100);
             }
 
-            return Row(spreadMs, count, [.. reconnects.Select(t => Stopwatch.GetElapsedTime(restartAt, t).TotalMilliseconds).Order()], refused);
+            return Row(spreadMs, count, [.. reconnects.Select(t => Stopwatch.GetElapsedTime(restartAt, t).TotalMilliseconds).Order()], refused, referenceMs);
         }
         finally
         {
             await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
-            if (!server.HasExited)
+            foreach (var node in new[] { server, standby })
             {
-                Signal(server.Id, "TERM");
-                if (!server.WaitForExit(15_000))
+                if (node is null || node.Id == Environment.ProcessId || node.HasExited)
                 {
-                    server.Kill();
+                    continue;
+                }
+
+                Signal(node.Id, "TERM");
+                if (!node.WaitForExit(15_000))
+                {
+                    node.Kill();
                 }
             }
 
-            server.Dispose();
+            if (server.Id != Environment.ProcessId)
+            {
+                server.Dispose();
+            }
         }
     }
 
-    private static string Row(int spreadMs, int count, double[] ms, int refused)
+    private static string Row(int spreadMs, int count, double[] ms, int refused, int referenceMs)
     {
         if (ms.Length == 0)
         {
-            return $"| {spreadMs} | 0 of {count} | | | | | | | | {refused} |";
+            return $"| {spreadMs} | 0 of {count} | | | | | | | {refused} |";
         }
 
         // The busiest 100 ms: the most reconnects in any window [t, t + 100 ms) starting at a reconnect.
@@ -142,11 +167,10 @@ internal static class Program
             busiest = Math.Max(busiest, hi - lo);
         }
 
-        var span = Math.Max(100, ms[^1] - ms[0]);
-        var mean = ms.Length / (span / 100);
+        var mean = count / (referenceMs / 100.0);
         string F(double v) => v.ToString("N0", CultureInfo.InvariantCulture);
         return $"| {spreadMs} | {ms.Length} of {count} | {F(ms[0])} ms | {F(ms[ms.Length / 2])} ms | {F(ms[(int)(ms.Length * 0.99)])} ms | {F(ms[^1])} ms "
-            + $"| {busiest} | {mean.ToString("N1", CultureInfo.InvariantCulture)} | {(busiest / mean).ToString("N1", CultureInfo.InvariantCulture)}x | {refused} |";
+            + $"| {busiest} | {(busiest / mean).ToString("N1", CultureInfo.InvariantCulture)}x | {refused} |";
     }
 
     private static Process StartServer(string dll, string cpus, string[] arguments)
