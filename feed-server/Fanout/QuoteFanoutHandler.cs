@@ -23,6 +23,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly SubscriptionRegistry _registry;
     private readonly SymbolHistory? _history;
     private readonly SourceEpoch? _epoch;
+    private readonly SourceStatus? _status;
     private readonly SubscriptionService? _sessions;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
@@ -33,11 +34,13 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     /// <param name="history">The updates kept for resume; null when resume is off (<c>--resume-depth 0</c>).</param>
     /// <param name="epoch">The source's epoch, made current at each <see cref="QuoteEvent.EpochChangeMarker"/>.</param>
-    /// <param name="sessions">The open sessions, told of each change of epoch.</param>
+    /// <param name="sessions">The open sessions, told of each change of epoch and of status.</param>
+    /// <param name="status">The source's reachability, made current at each <see cref="QuoteEvent.StatusChangeMarker"/>.</param>
     public QuoteFanoutHandler(
         LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null,
-        SourceEpoch? epoch = null, SubscriptionService? sessions = null)
+        SourceEpoch? epoch = null, SubscriptionService? sessions = null, SourceStatus? status = null)
     {
+        _status = status;
         _history = history;
         _epoch = epoch;
         _sessions = sessions;
@@ -68,9 +71,17 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
 
     private void Process(ref QuoteEvent data, long sequence)
     {
-        if (data.IsEpochChange)
+        if (data.IsMarker)
         {
-            ChangeEpoch();
+            if (data.IsEpochChange)
+            {
+                ChangeEpoch();
+            }
+            else
+            {
+                ChangeStatus();
+            }
+
             return;
         }
 
@@ -132,6 +143,23 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         _epoch?.Enter();
         Interlocked.MemoryBarrier();
         _sessions?.EpochChanged();
+    }
+
+    /// <summary>
+    /// The source became unreachable or reachable again (docs/protocol.md, "Feed status"): the new state becomes current,
+    /// then every session is told. A session that opens meanwhile registers, then reads the current state after its
+    /// <c>hello</c>, as for the epoch; it may be told twice, never not at all.
+    /// </summary>
+    private void ChangeStatus()
+    {
+        if (_status is null)
+        {
+            return;
+        }
+
+        var state = _status.Enter();
+        Interlocked.MemoryBarrier();
+        _sessions?.StatusChanged(state);
     }
 
     private void NoteToWake(ClientSession session)

@@ -20,6 +20,15 @@ internal sealed partial class SubscriptionService
         }
     }
 
+    /// <summary>Tells every open session the source's new <paramref name="state"/> (docs/protocol.md, "Feed status"). Fan-out thread.</summary>
+    public void StatusChanged(FeedState state)
+    {
+        foreach (var session in _sessions.Keys)
+        {
+            session.SendStatus(state);
+        }
+    }
+
     /// <summary>
     /// On the session's event loop: renews each of its subscriptions (a fresh one in the registry, the old one inactive,
     /// so whatever of the old epoch is still queued for it is never sent), sends the new <c>hello</c> through

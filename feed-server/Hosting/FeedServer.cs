@@ -63,7 +63,7 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
-        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history, _source.Epoch, Subscriptions);
+        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history, _source.Epoch, Subscriptions, _source.Status);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
         _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));

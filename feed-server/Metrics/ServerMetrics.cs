@@ -53,6 +53,8 @@ internal sealed class ServerMetrics
         SlowConsumerWarnings = factory.CreateCounter(
             "pricefeed_slow_consumer_warnings_total", "slow_consumer warnings sent, by kind: warned (4001 ahead unless it catches up) or cleared.",
             new CounterConfiguration { LabelNames = ["kind"] });
+        FeedLive = factory.CreateGauge(
+            "pricefeed_feed_live", "1 while quotes flow from the source, 0 while clients are told the feed is stale (docs/protocol.md, \"Feed status\").");
         BusUp = factory.CreateGauge("pricefeed_bus_up", "1 while connected to the Redis bus and subscribed, else 0 (--source redis).");
         BusGaps = factory.CreateGauge("pricefeed_bus_gaps_total", "Seq jumps seen on the Redis bus: messages lost on the way, healed from the shared cache.");
         BusQuotesFromCache = factory.CreateGauge(
@@ -125,6 +127,8 @@ internal sealed class ServerMetrics
     public Counter SlowConsumerCloses { get; }
 
     public Counter SlowConsumerWarnings { get; }
+
+    public Gauge FeedLive { get; }
 
     public Gauge BusUp { get; }
 

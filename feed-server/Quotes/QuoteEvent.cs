@@ -15,6 +15,10 @@ internal struct QuoteEvent
     /// (<see cref="SourceEpoch"/>): every quote before it belongs to the old epoch, every quote after it to the new.</summary>
     public const int EpochChangeMarker = -1;
 
+    /// <summary>The <see cref="SymbolId"/> of a slot that carries no quote but a change of the source's reachability
+    /// (<see cref="SourceStatus"/>).</summary>
+    public const int StatusChangeMarker = -2;
+
     /// <summary>The interned symbol.</summary>
     public int SymbolId;
 
@@ -50,6 +54,12 @@ internal struct QuoteEvent
 
     /// <summary>True for the slot that marks a change of epoch rather than carrying a quote.</summary>
     public readonly bool IsEpochChange => SymbolId == EpochChangeMarker;
+
+    /// <summary>True for a slot that marks a change (of epoch or of status) rather than carrying a quote.</summary>
+    public readonly bool IsMarker => SymbolId is EpochChangeMarker or StatusChangeMarker;
+
+    /// <summary>The slot that marks a change of status (<see cref="StatusChangeMarker"/>).</summary>
+    public static QuoteEvent StatusChange(long publishTimeNs) => new() { SymbolId = StatusChangeMarker, PublishTimeNs = publishTimeNs };
 
     /// <summary>The slot that marks a change of epoch (<see cref="EpochChangeMarker"/>).</summary>
     public static QuoteEvent EpochChange(long publishTimeNs) => new() { SymbolId = EpochChangeMarker, PublishTimeNs = publishTimeNs };

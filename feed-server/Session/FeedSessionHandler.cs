@@ -64,6 +64,11 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
         Session.EpochChangedHello = SendHello;
         Session.SendControl = Send;
         SendHello();
+        // docs/protocol.md, "Feed status": a client that connects while the source is unreachable learns it right away.
+        if (_sessions.Server.Source.Status.Current is { Live: false } stale)
+        {
+            Send(new ServerMessage { Status = ClientSession.ToMessage(stale) });
+        }
     }
 
     /// <summary>Says who we are and the source's current epoch: when the client connects, and again when the epoch

@@ -40,7 +40,8 @@ internal sealed class StatusEndpoints
     }
 
     /// <summary>A small JSON status: serving, who, what source, how many clients and symbols.</summary>
-    /// <remarks>With the Redis bus, <c>"bus"</c> is <c>"up"</c> or <c>"down"</c>. Down is still 200 and
+    /// <remarks>With the Redis bus, <c>"bus"</c> is <c>"up"</c> or <c>"down"</c>; <c>"feed"</c> is what clients were told
+    /// (<c>"live"</c>, or <c>"stale"</c> with <c>"feedReason"</c>). Down or stale is still 200 and
     /// <c>"serving"</c>: the node serves its clients from its own cache, so a load balancer must not take it out.</remarks>
     public byte[] HealthJson()
     {
@@ -54,6 +55,15 @@ internal sealed class StatusEndpoints
             if (_server.Source is IBusStatus bus)
             {
                 json.WriteString("bus", bus.IsUp ? "up" : "down");
+            }
+
+            // docs/protocol.md, "Feed status": what every client was told.
+            var feed = _server.Source.Status.Current;
+            json.WriteString("feed", feed.Name);
+            if (!feed.Live)
+            {
+                json.WriteString("feedReason", feed.Reason);
+                json.WriteNumber("feedSinceNs", feed.SinceNs);
             }
 
             json.WriteNumber("uptimeSeconds", Math.Round(_server.Uptime.TotalSeconds, 1));
@@ -117,6 +127,7 @@ internal sealed class StatusEndpoints
         metrics.QuotesConflated.Set(conflated);
         metrics.QuotesDropped.Set(dropped);
         metrics.QueuedUpdates.Set(_subscriptions.Sessions.Sum(s => s.QueuedInFifo));
+        metrics.FeedLive.Set(_server.Source.Status.Current.Live ? 1 : 0);
         if (_server.Source is IBusStatus bus)
         {
             metrics.BusUp.Set(bus.IsUp ? 1 : 0);

@@ -17,6 +17,13 @@ internal interface IQuoteSource : IDisposable
     /// </summary>
     SourceEpoch Epoch { get; }
 
+    /// <summary>
+    /// Whether quotes flow from the source (docs/protocol.md, "Feed status"). A source that can become unreachable
+    /// announces a change there and publishes <see cref="QuoteEvent.StatusChangeMarker"/> into the ring; one that cannot
+    /// (the simulator) keeps a status that is always live.
+    /// </summary>
+    SourceStatus Status { get; }
+
     /// <summary>Quotes published into the ring so far.</summary>
     long Published { get; }
 

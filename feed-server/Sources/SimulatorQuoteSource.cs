@@ -43,6 +43,9 @@ internal sealed class SimulatorQuoteSource : IQuoteSource, IQuoteSink, IDisposab
     /// <summary>The seed the simulator runs with (the one given, or the random one it picked).</summary>
     public ulong Seed => _simulator.Seed;
 
+    /// <summary>Always live: the simulator is in the process; stopped by its duration, it is quiet, not unreachable.</summary>
+    public SourceStatus Status { get; } = new();
+
     public long Published => _simulator.QuotesPublished;
 
     public Task Completion => _simulator.Completion;

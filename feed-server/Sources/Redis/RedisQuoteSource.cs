@@ -109,6 +109,9 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     /// empty epoch recovers nothing, <see cref="IQuoteSource.Epoch"/>).</summary>
     public SourceEpoch Epoch { get; } = new();
 
+    /// <summary>Stale while the bus is down (docs/protocol.md, "Feed status").</summary>
+    public SourceStatus Status { get; } = new();
+
     public long Published => Interlocked.Read(ref _published);
 
     /// <summary>Completes once the shared cache is loaded into the ring, or once it is clear Redis is not there

@@ -97,7 +97,7 @@ public sealed class QuoteFanoutHandlerTests : IDisposable
         var client = _harness.Connect();
         client.Subscribe(0, skipSnapshot: true, "S0");
         _harness.Publish(0, endOfBatch: false);
-        var unprocessable = new PriceFeed.Server.Quotes.QuoteEvent { SymbolId = -2, Seq = 1 };
+        var unprocessable = new PriceFeed.Server.Quotes.QuoteEvent { SymbolId = -1000, Seq = 1 };
 
         Assert.ThrowsAny<Exception>(() => _harness.Handler.OnEvent(ref unprocessable, _harness.NextSequence, endOfBatch: true));
 

@@ -27,6 +27,9 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
     /// <summary>The epoch announced in <c>hello</c>; a test may set it before the server starts (empty: no resume).</summary>
     public SourceEpoch Epoch { get; set; } = new("scripted-epoch-1");
 
+    /// <summary>Live until a test says otherwise (<see cref="ChangeStatus"/>).</summary>
+    public SourceStatus Status { get; } = new();
+
     public long Published => Volatile.Read(ref _published);
 
     /// <summary>A factory for <see cref="TestServer.StartAsync"/> that hands the source it made to <paramref name="created"/>.</summary>
@@ -96,9 +99,23 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
         lock (_lock)
         {
             var sequence = _ring.Next();
-            _ring[sequence] = new QuoteEvent { SymbolId = -2, Seq = 1 };
+            _ring[sequence] = new QuoteEvent { SymbolId = -1000, Seq = 1 };
             _ring.Publish(sequence);
             _published++;
+        }
+    }
+
+    /// <summary>Makes the source unreachable (<paramref name="live"/> false, with <paramref name="reason"/>) or reachable again, as a bus going down and up does.</summary>
+    public void ChangeStatus(bool live, string reason = "")
+    {
+        lock (_lock)
+        {
+            if (Status.Announce(live, reason))
+            {
+                var sequence = _ring.Next();
+                _ring[sequence] = QuoteEvent.StatusChange(UnixTime.NowNs());
+                _ring.Publish(sequence);
+            }
         }
     }
 
