@@ -26,6 +26,7 @@ public sealed class PythonClientTests
     [InlineData("resume_scripted")]
     [InlineData("resume_lossless")]
     [InlineData("slow_consumer")]
+    [InlineData("token_refresh")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
