@@ -486,6 +486,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
                     case ServerMessage.BodyOneofCase.SubscribeResult:
                         OnSubscribeResult(message.SubscribeResult);
                         break;
+                    case ServerMessage.BodyOneofCase.Error when message.Error.Code == 0:
+                        // A refusal with no close (docs/protocol.md, "Error"): auth on a server that takes no tokens.
+                        break;
                     case ServerMessage.BodyOneofCase.Error:
                         // The server sends error just before it closes; keep it for the close's description.
                         lastError = $"{message.Error.Code} {message.Error.Message}";

@@ -496,6 +496,9 @@ class PriceFeedClient:
                 elif kind == "auth_result":
                     # docs/clients.md, "Token refresh": the server took the new token; its exp is the next deadline.
                     self._token_expires_at = message.auth_result.expires_at_ns / 1e9
+                elif kind == "error" and message.error.code == 0:
+                    # A refusal with no close (docs/protocol.md, "Error"): auth on a server that takes no tokens.
+                    _log.warning("pricefeed: %s", message.error.message)
                 elif kind == "error":
                     # The server sends error just before it closes; keep it for the close's description.
                     last_error = f"{message.error.code} {message.error.message}"

@@ -4,6 +4,7 @@ using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Hosting;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Sources;
+using PriceFeed.Server.Wire;
 using PriceFeed.Tests.Testing;
 
 namespace PriceFeed.Tests.Integration;
@@ -57,11 +58,14 @@ public sealed class TokenRefreshTests
         Assert.Equal(1, Denied(server, MetricLabels.TokenExpiredInSession));
     }
 
-    [Fact]
-    public async Task AuthWithAFreshTokenOfTheSameUserExtendsTheConnectionPastTheFirstExp()
+    [Theory]
+    [InlineData(FeedSubprotocols.ProtoV1)]
+    [InlineData(FeedSubprotocols.JsonV1)]
+    public async Task AuthWithAFreshTokenOfTheSameUserExtendsTheConnectionPastTheFirstExp(string subprotocol)
     {
         await using var server = await StartAsync();
-        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(WithToken(server.WsUri, TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(2))));
+        var (client, _) = await FeedClient.ConnectAndReadHelloAsync(
+            WithToken(server.WsUri, TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(2))), subprotocol);
         await using var _c = client;
         var firstExp = DateTimeOffset.UtcNow.AddSeconds(2);
 
