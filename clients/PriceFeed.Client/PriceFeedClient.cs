@@ -27,6 +27,10 @@ namespace PriceFeed.Client;
 /// again instead of ignoring the new, lower seqs as stale; this also happens mid-connection when the
 /// server announces a new epoch in a fresh <c>hello</c>. Turn resume off with
 /// <see cref="PriceFeedClientOptions.ResumeOnReconnect"/>.</para>
+/// <para><b>Tokens.</b> With <see cref="PriceFeedClientOptions.TokenRefresher"/>, the client asks for a new token at 80%
+/// of the current one's remaining lifetime, sends it as <c>auth</c> on the open connection (the server answers with the
+/// new expiry, <see cref="TokenExpiresAt"/>) and presents the latest token on every reconnect; without it, a server
+/// with tokens closes the connection with 1008 at the token's <c>exp</c> and the client closes with it.</para>
 /// <para><b>Dead connections.</b> The client pings every half heartbeat interval (announced in
 /// <c>hello</c>) and replaces a connection on which no frame of any kind arrived for
 /// <see cref="DeadAfterHeartbeats"/> intervals.</para>

@@ -65,11 +65,19 @@ internal sealed class TokenKeeper
 
     /// <summary>Before a reconnect: a token that has run out (or is about to) is refreshed first, so the
     /// handshake carries a valid one. Without a callback, nothing.</summary>
+    /// <exception cref="PriceFeedException">The callback failed: transient, so the reconnect is tried again later.</exception>
     public async Task EnsureFreshAsync(CancellationToken cancellationToken)
     {
         if (_refresher is not null && _current.ExpiresAt is { } expiresAt && expiresAt - DateTimeOffset.UtcNow < s_minDelay * 10)
         {
-            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new PriceFeedException($"The token ran out and {nameof(PriceFeedClientOptions.TokenRefresher)} failed: {ex.Message}", ex);
+            }
         }
     }
 

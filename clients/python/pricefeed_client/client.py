@@ -368,7 +368,12 @@ class PriceFeedClient:
         if (self._token_refresher is not None and self._token_expires_at is not None
                 and self._token_expires_at - time.time() < 1):
             # The latest token: one that ran out while the client was away is refreshed first.
-            await self._refresh_token()
+            try:
+                await self._refresh_token()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the refresher is the application's; the reconnect is retried
+                raise PriceFeedError(f"the token ran out and token_refresher failed: {error}") from error
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
             ws = await _ws_connect(
