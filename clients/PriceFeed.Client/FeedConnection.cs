@@ -50,8 +50,9 @@ internal sealed class FeedConnection : IDisposable
     /// <summary>Completes once the client has finished with this connection (its pending requests are answered).</summary>
     public Task Ended => _ended.Task;
 
-    /// <summary>Opens the WebSocket; a refused token throws a non-transient <see cref="PriceFeedException"/>.</summary>
-    public static async Task<FeedConnection> OpenAsync(PriceFeedClientOptions options, MessageCodec codec, CancellationToken cancellationToken)
+    /// <summary>Opens the WebSocket presenting <c>token</c> (the latest one after a refresh; null: none); a refused
+    /// token throws a non-transient <see cref="PriceFeedException"/>.</summary>
+    public static async Task<FeedConnection> OpenAsync(PriceFeedClientOptions options, MessageCodec codec, string? token, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(codec.Name);
@@ -59,7 +60,7 @@ internal sealed class FeedConnection : IDisposable
         socket.Options.CollectHttpResponseDetails = true;
         // The client's ping/pong heartbeat detects dead servers; the runtime's unsolicited pongs would add nothing.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        if (options.Token is { Length: > 0 } token)
+        if (token is { Length: > 0 })
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
         }

@@ -27,6 +27,10 @@ namespace PriceFeed.Client;
 /// again instead of ignoring the new, lower seqs as stale; this also happens mid-connection when the
 /// server announces a new epoch in a fresh <c>hello</c>. Turn resume off with
 /// <see cref="PriceFeedClientOptions.ResumeOnReconnect"/>.</para>
+/// <para><b>Tokens.</b> With <see cref="PriceFeedClientOptions.TokenRefresher"/>, the client asks for a new token at 80%
+/// of the current one's remaining lifetime, sends it as <c>auth</c> on the open connection (the server answers with the
+/// new expiry, <see cref="TokenExpiresAt"/>) and presents the latest token on every reconnect; without it, a server
+/// with tokens closes the connection with 1008 at the token's <c>exp</c> and the client closes with it.</para>
 /// <para><b>Dead connections.</b> The client pings every half heartbeat interval (announced in
 /// <c>hello</c>) and replaces a connection on which no frame of any kind arrived for
 /// <see cref="DeadAfterHeartbeats"/> intervals.</para>
@@ -48,6 +52,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
     private readonly PriceFeedClientOptions _options;
     private readonly MessageCodec _codec;
     private readonly QuoteBuffer _buffer;
+    private readonly TokenKeeper _tokens;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<SubscribeResult?>> _pending = new();
     private readonly Lock _subscriptionsLock = new();
@@ -72,6 +77,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
         _options = options;
         _codec = MessageCodec.For(options.Subprotocol);
         _buffer = new QuoteBuffer(options.BufferCapacity);
+        _tokens = new TokenKeeper(options.Token, options.TokenRefresher);
     }
 
     /// <summary>Raised when the connection state changes, on the client's connection loop.</summary>
@@ -113,6 +119,10 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
     /// <summary>Gaps reported through <see cref="GapDetected"/>.</summary>
     public long GapsDetected => Interlocked.Read(ref _gaps);
+
+    /// <summary>When the client's current token expires (its <c>exp</c>, or what the server's <c>auth_result</c> said
+    /// after a refresh); null without a token.</summary>
+    public DateTimeOffset? TokenExpiresAt => _tokens.ExpiresAt;
 
     /// <summary>Quotes received and not yet read.</summary>
     public int BufferedQuotes => _buffer.Count;
@@ -326,7 +336,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
         FeedConnection? connection = null;
         try
         {
-            connection = await FeedConnection.OpenAsync(_options, _codec, timeout.Token).ConfigureAwait(false);
+            // The latest token: one that ran out while the client was away is refreshed first.
+            await _tokens.EnsureFreshAsync(timeout.Token).ConfigureAwait(false);
+            connection = await FeedConnection.OpenAsync(_options, _codec, _tokens.Token, timeout.Token).ConfigureAwait(false);
             // docs/protocol.md, "The conversation": the server sends hello first.
             var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
             if (first is null)
@@ -468,6 +480,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
         using var watchdogStop = new CancellationTokenSource();
         var interval = _server!.HeartbeatInterval;
         var watchdog = WatchAsync(connection, interval, watchdogStop.Token);
+        var refresh = _tokens.RunAsync(
+            (token, cancellationToken) => TrySendAsync(connection, new ClientMessage { Auth = new Auth { Token = token } }, cancellationToken),
+            watchdogStop.Token);
         // Dispose starts the close handshake; the server's answering close then ends the receive below.
         using var closeOnStop = _stopping.Token.Register(static state => ((FeedConnection)state!).BeginClose(), connection);
         string? lastError = null;
@@ -507,6 +522,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
                         connection.GoAwayAfter = TimeSpan.FromMilliseconds(message.GoAway.ReconnectAfterMs);
                         GoingAway?.Invoke(this, new GoingAwayEventArgs(connection.GoAwayAfter.Value, message.GoAway.Reason));
                         break;
+                    case ServerMessage.BodyOneofCase.Error when message.Error.Code == 0:
+                        // A refusal with no close (docs/protocol.md, "Error"): auth on a server that takes no tokens.
+                        break;
                     case ServerMessage.BodyOneofCase.Error:
                         // The server sends error just before it closes; keep it for the close's description.
                         lastError = $"{message.Error.Code} {message.Error.Message}";
@@ -518,6 +536,10 @@ public sealed class PriceFeedClient : IAsyncDisposable
                         var warning = message.SlowConsumer;
                         SlowConsumerWarning?.Invoke(
                             this, new SlowConsumerEventArgs(warning.Queued, warning.Limit, TimeSpan.FromMilliseconds(warning.CloseInMs), warning.Cleared));
+                        break;
+                    case ServerMessage.BodyOneofCase.AuthResult:
+                        // docs/clients.md, "Token refresh": the server took the new token; its exp is the next deadline.
+                        _tokens.Confirmed(message.AuthResult.ExpiresAtNs);
                         break;
                     case ServerMessage.BodyOneofCase.Pong:
                     default:
@@ -541,6 +563,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
         {
             await watchdogStop.CancelAsync().ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
+            await refresh.ConfigureAwait(false);
         }
     }
 
@@ -593,6 +616,18 @@ public sealed class PriceFeedClient : IAsyncDisposable
             {
                 var updated = new HashSet<string>(_subscriptions, StringComparer.Ordinal);
                 updated.UnionWith(result.Accepted);
+                _subscriptions = updated;
+            }
+        }
+
+        if (result.RequestId == 0 && result.Rejected.Count > 0)
+        {
+            // docs/protocol.md, "Token refresh": symbols a refreshed token no longer covers were dropped by the server;
+            // they are not sent again on a reconnect.
+            lock (_subscriptionsLock)
+            {
+                var updated = new HashSet<string>(_subscriptions, StringComparer.Ordinal);
+                updated.ExceptWith(result.Rejected.Select(rejection => rejection.Symbol));
                 _subscriptions = updated;
             }
         }

@@ -9,6 +9,14 @@ public sealed class PriceFeedClientOptions
     /// <summary>A JWT for servers started with <c>--auth-secret</c>, sent as <c>Authorization: Bearer</c>; null: none.</summary>
     public string? Token { get; init; }
 
+    /// <summary>Returns a fresh token for the same user (<c>sub</c>) when the current one nears its <c>exp</c>; null: no
+    /// refresh, and the server closes the connection with 1008 when the token expires.</summary>
+    /// <remarks>Called on a background task at 80% of the current token's remaining lifetime (its <c>exp</c> is read
+    /// from the token without verifying it); the new token is sent as <c>auth</c> on the open connection and presented
+    /// on every reconnect. A callback that throws is asked again later, until the token runs out
+    /// (docs/clients.md, "Token refresh").</remarks>
+    public Func<CancellationToken, ValueTask<string>>? TokenRefresher { get; init; }
+
     /// <summary>The subprotocol to speak. Default <see cref="PriceFeedSubprotocol.Proto"/>.</summary>
     public PriceFeedSubprotocol Subprotocol { get; init; } = PriceFeedSubprotocol.Proto;
 

@@ -12,8 +12,10 @@ internal sealed partial class ClientSession
     /// <summary>True while this session counts in <see cref="SubscriptionRegistry.JsonSessions"/>; under <see cref="SubscriptionLock"/>.</summary>
     public bool CountedAsJson { get; set; }
 
-    /// <summary>The symbols this client may subscribe to (its token's <c>symbols</c> claim). Immutable.</summary>
-    public Entitlements Entitlements { get; }
+    /// <summary>The symbols this client may subscribe to (its token's <c>symbols</c> claim). Read under
+    /// <see cref="SubscriptionLock"/>; replaced only by <see cref="SubscriptionService.ChangeEntitlements"/>, under the
+    /// registry's lock and <see cref="SubscriptionLock"/>, when the client refreshes its token.</summary>
+    public Entitlements Entitlements { get; set; }
 
     /// <summary>Guards the subscription set; held by the registry while it changes it. Never taken on the hot path.</summary>
     public object SubscriptionLock => _subscriptions;

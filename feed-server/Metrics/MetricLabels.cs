@@ -15,4 +15,5 @@ internal static class MetricLabels
     public const string ExpiredToken = "expired_token";
     public const string ForbiddenOrigin = "forbidden_origin";
     public const string TokenExpiredInSession = "token_expired_in_session";
+    public const string OtherSubject = "other_subject";
 }

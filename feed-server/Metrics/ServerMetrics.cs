@@ -70,7 +70,7 @@ internal sealed class ServerMetrics
             new CounterConfiguration { LabelNames = ["limit"] });
         AccessDenied = factory.CreateCounter(
             "pricefeed_access_denied_total",
-            "Upgrades refused or sessions ended by access control, by reason: missing_token, invalid_token, expired_token, forbidden_origin, token_expired_in_session.",
+            "Upgrades refused or sessions ended by access control, by reason: missing_token, invalid_token, expired_token, forbidden_origin, token_expired_in_session, other_subject (a refreshed token for another user).",
             new CounterConfiguration { LabelNames = ["reason"] });
         QueuedBytes = factory.CreateGauge(
             "pricefeed_queued_bytes", "Bytes written to clients and not yet taken by their sockets, all clients together (sampled).");

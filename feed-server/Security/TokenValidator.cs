@@ -25,7 +25,7 @@ internal sealed class TokenValidator
 
     private readonly JsonWebTokenHandler _handler = new();
     private readonly TokenValidationParameters _parameters;
-    private readonly TimeSpan _clockSkew;
+    private readonly TokenValidationParameters _strictParameters;
 
     public TokenValidator(string secret, TimeSpan clockSkew)
     {
@@ -36,7 +36,6 @@ internal sealed class TokenValidator
             throw new ArgumentException($"The HS256 secret must be at least {MinSecretBytes} bytes (--auth-secret).", nameof(secret));
         }
 
-        _clockSkew = clockSkew;
         _parameters = new TokenValidationParameters
         {
             IssuerSigningKey = new SymmetricSecurityKey(key),
@@ -49,13 +48,20 @@ internal sealed class TokenValidator
             ValidateIssuer = false,
             ValidateAudience = false,
         };
+        // An open connection has no skew allowance (docs/protocol.md, "Token refresh"): a refresh token must be
+        // within its lifetime by the server's own clock.
+        _strictParameters = _parameters.Clone();
+        _strictParameters.ClockSkew = TimeSpan.Zero;
     }
 
     /// <summary>Validates <paramref name="token"/>. Never throws for a bad token; completes without blocking.</summary>
-    public async Task<TokenCheck> ValidateAsync(string token)
+    /// <param name="token">The compact JWT.</param>
+    /// <param name="withClockSkew">True at the handshake (the configured skew tolerates clocks that disagree); false
+    /// for a token sent on an open connection, which must be within its lifetime by the server's clock.</param>
+    public async Task<TokenCheck> ValidateAsync(string token, bool withClockSkew = true)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
+        var result = await _handler.ValidateTokenAsync(token, withClockSkew ? _parameters : _strictParameters).ConfigureAwait(false);
         if (!result.IsValid)
         {
             return result.Exception is SecurityTokenExpiredException ? TokenCheck.Expired : TokenCheck.Invalid;
@@ -68,8 +74,9 @@ internal sealed class TokenValidator
         }
 
         var subject = string.IsNullOrEmpty(jwt.Subject) ? null : jwt.Subject;
-        var validUntil = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)) + _clockSkew;
-        return new TokenCheck(TokenStatus.Valid, new ClientIdentity(subject, entitlements, validUntil));
+        // The skew only widens the handshake's check: the connection itself ends at exp (docs/protocol.md, "Tokens").
+        var expiresAt = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc));
+        return new TokenCheck(TokenStatus.Valid, new ClientIdentity(subject, entitlements, expiresAt));
     }
 
     /// <summary>Reads the <c>symbols</c> claim strictly from the signed payload: absent, every symbol; an array of
@@ -113,7 +120,7 @@ internal enum TokenStatus
     /// <summary>Malformed, wrongly signed, another algorithm, no <c>exp</c>, not yet valid, bad claims.</summary>
     Invalid,
 
-    /// <summary>Well signed but past <c>exp</c> (plus the clock skew).</summary>
+    /// <summary>Well signed but past <c>exp</c> (plus the clock skew at the handshake).</summary>
     Expired,
 }
 

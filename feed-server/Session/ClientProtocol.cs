@@ -84,7 +84,7 @@ internal sealed class ClientProtocol
         if (message.BodyCase == ClientMessage.BodyOneofCase.None)
         {
             message = null;
-            error = "unknown message: expected one of subscribe, unsubscribe, ping";
+            error = "unknown message: expected one of subscribe, unsubscribe, ping, auth";
             return false;
         }
 

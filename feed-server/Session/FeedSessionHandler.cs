@@ -10,19 +10,21 @@ using PriceFeed.Server.Security;
 
 namespace PriceFeed.Server.Session;
 
-/// <summary>One client's conversation: hello, then subscribe/unsubscribe/ping in, answers and quotes out; the
-/// use cases a client triggers (subscribe, unsubscribe, ping) are read here, one method each.</summary>
+/// <summary>One client's conversation: hello, then subscribe/unsubscribe/ping/auth in, answers and quotes out; the
+/// use cases a client triggers (subscribe, unsubscribe, ping) are read here, one method each, and a token refresh
+/// (auth) in <c>FeedSessionHandler.Auth.cs</c>.</summary>
 /// <remarks>
 /// The last handler of an upgraded pipeline; runs on the channel's event loop only. A message of
 /// the wrong frame type closes with 1003, an unparsable or unknown one gets an <c>error</c> and
 /// closes with 1007 (docs/protocol.md, "Close codes"). With tokens, the session ends with 1008 when its
-/// token expires (<see cref="ClientIdentity.ValidUntil"/>), by one timer per session.
+/// token expires (<see cref="ClientIdentity.ValidUntil"/>, the token's <c>exp</c>), by one timer per session that a
+/// refreshed token reschedules.
 /// </remarks>
-internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocketFrame>
+internal sealed partial class FeedSessionHandler : SimpleChannelInboundHandler<WebSocketFrame>
 {
     private readonly SessionContext _sessions;
     private readonly ClientProtocol _protocol;
-    private readonly ClientIdentity _identity;
+    private ClientIdentity _identity;
     private IChannelHandlerContext? _context;
     private ClientSession? _session;
     private IScheduledTask? _expiryTimer;
@@ -53,10 +55,7 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
 
         if (_identity.ValidUntil is { } validUntil)
         {
-            // A past deadline (a token accepted within the clock skew) gives a zero delay: closed right after hello.
-            var delay = validUntil - DateTimeOffset.UtcNow;
-            _expiryTimer = context.Executor.Schedule(
-                static s => ((FeedSessionHandler)s).OnTokenExpired(), this, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+            ScheduleExpiry(context, validUntil);
         }
 
         _sessions.Metrics.WebSocketSessionsOpen.Inc();
@@ -151,6 +150,9 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
                 // Updates for those symbols stop at once; no answer.
                 _sessions.Subscriptions.Unsubscribe(Session, message.Unsubscribe);
                 break;
+            case ClientMessage.BodyOneofCase.Auth:
+                OnAuth(context, message.Auth);
+                break;
         }
     }
 
@@ -195,6 +197,17 @@ internal sealed class FeedSessionHandler : SimpleChannelInboundHandler<WebSocket
 
         _sessions.Metrics.FramesOut.Inc();
         _context.WriteAndFlushAsync(_protocol.Encode(message, _context.Allocator));
+    }
+
+    /// <summary>(Re)arms the one expiry timer of this session for <paramref name="expiresAt"/>. Event loop only.</summary>
+    private void ScheduleExpiry(IChannelHandlerContext context, DateTimeOffset expiresAt)
+    {
+        _expiryTimer?.Cancel();
+        // A past deadline (a token accepted within the clock skew at the handshake) gives a zero delay: closed right
+        // after hello, since on an open connection the token ends at its exp (docs/protocol.md, "Tokens").
+        var delay = expiresAt - DateTimeOffset.UtcNow;
+        _expiryTimer = context.Executor.Schedule(
+            static s => ((FeedSessionHandler)s).OnTokenExpired(), this, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
     }
 
     private void OnTokenExpired()

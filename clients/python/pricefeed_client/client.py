@@ -28,6 +28,12 @@ Model (the same as the C# PriceFeed.Client):
   ``on_go_away(reconnect_after_ms, reason)`` and, after the 1001, waits at least that long plus a
   jitter of its own (up to ``reconnect_delay``) before it reconnects. The backoff starts over only
   once a new connection is back to normal: hello, then its snapshot (or every symbol resumed).
+* Token refresh: with ``token_refresher`` (a callable, plain or async, that returns a fresh token for the same
+  user), the client asks it for a new token at 80% of the current token's remaining lifetime (its ``exp`` is read
+  from the token without verifying it, then from the server's ``auth_result``), sends it as ``auth`` on the open
+  connection, and presents the latest token on every reconnect. A refresher that raises is asked again later, until
+  the token runs out and the server closes with 1008. Symbols the new token no longer covers are dropped by the
+  server (``subscribe_result`` with ``request_id`` 0) and forgotten here.
 * The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
   on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
 * A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
@@ -38,8 +44,11 @@ Everything runs on the caller's asyncio event loop; the client is not thread-saf
 """
 
 import asyncio
+import base64
 import collections
 import enum
+import inspect
+import json
 import logging
 import random
 import time
@@ -78,6 +87,11 @@ _FINAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009})
 _MAX_MESSAGE_BYTES = 16 << 20
 
 _WILDCARD = "*"
+
+# The share of a token's remaining lifetime after which the client asks for a new one, and the shortest wait
+# between two refreshes (so that a refresher returning a token about to run out cannot make the loop spin).
+_REFRESH_AT = 0.8
+_MIN_REFRESH_WAIT = 0.1
 
 
 class ConnectionState(enum.Enum):
@@ -208,7 +222,7 @@ class PriceFeedClient:
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
                  on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None,
-                 on_go_away=None):
+                 on_go_away=None, token_refresher=None):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -219,6 +233,8 @@ class PriceFeedClient:
             raise ValueError("reconnect_delay must be positive and at most max_reconnect_delay")
         self._url = url
         self._token = token
+        self._token_refresher = token_refresher
+        self._token_expires_at = _token_expiry(token) if token else None
         self._subprotocol = subprotocol
         self._throttle_ms = throttle_ms
         self._reconnect_delay = reconnect_delay
@@ -268,6 +284,12 @@ class PriceFeedClient:
     def epoch(self):
         """The server epoch the client's seqs belong to ("" when the server names none)."""
         return self._epoch
+
+    @property
+    def token_expires_at(self):
+        """When the current token expires, Unix seconds (its ``exp``, or the server's ``auth_result`` after a
+        refresh); None without a token."""
+        return self._token_expires_at
 
     @property
     def subscriptions(self):
@@ -360,6 +382,15 @@ class PriceFeedClient:
 
     async def _open(self):
         """Connects, waits for hello and sends every subscription again."""
+        if (self._token_refresher is not None and self._token_expires_at is not None
+                and self._token_expires_at - time.time() < 1):
+            # The latest token: one that ran out while the client was away is refreshed first.
+            try:
+                await self._refresh_token()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the refresher is the application's; the reconnect is retried
+                raise PriceFeedError(f"the token ran out and token_refresher failed: {error}") from error
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
             ws = await _ws_connect(
@@ -476,6 +507,7 @@ class PriceFeedClient:
         interval = (self.hello.heartbeat_interval_ms or 15000) / 1000
         last_received = [time.monotonic()]
         watchdog = asyncio.ensure_future(self._watch(ws, interval, last_received))
+        refresher = asyncio.ensure_future(self._keep_token_fresh(ws)) if self._token_refresher is not None else None
         last_error = None
         try:
             while True:
@@ -508,6 +540,12 @@ class PriceFeedClient:
                     self._on_hello_again(message.hello)
                 elif kind == "slow_consumer":
                     self._on_slow_consumer_message(message.slow_consumer)
+                elif kind == "auth_result":
+                    # docs/clients.md, "Token refresh": the server took the new token; its exp is the next deadline.
+                    self._token_expires_at = message.auth_result.expires_at_ns / 1e9
+                elif kind == "error" and message.error.code == 0:
+                    # A refusal with no close (docs/protocol.md, "Error"): auth on a server that takes no tokens.
+                    _log.warning("pricefeed: %s", message.error.message)
                 elif kind == "error":
                     # The server sends error just before it closes; keep it for the close's description.
                     last_error = f"{message.error.code} {message.error.message}"
@@ -523,6 +561,8 @@ class PriceFeedClient:
             return error
         finally:
             watchdog.cancel()
+            if refresher is not None:
+                refresher.cancel()
 
     async def _watch(self, ws, interval, last_received):
         """Pings every half interval; aborts the connection after DEAD_AFTER_HEARTBEATS silent intervals."""
@@ -533,6 +573,37 @@ class PriceFeedClient:
                 _abort(ws)
                 return
             await self._try_send(ws, pb.ClientMessage(ping=pb.Ping(client_time_ns=time.time_ns())))
+
+    async def _keep_token_fresh(self, ws):
+        """At _REFRESH_AT of the current token's remaining lifetime, gets a new one and sends it as ``auth``."""
+        while True:
+            expires_at = self._token_expires_at
+            if expires_at is None:
+                # No exp in the token: wait for the server's auth_result to say one.
+                await asyncio.sleep(1)
+                continue
+            remaining = expires_at - time.time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(max(remaining * _REFRESH_AT, _MIN_REFRESH_WAIT))
+            try:
+                token = await self._refresh_token()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the refresher is the application's; asked again later
+                _log.warning("pricefeed: the token refresher failed (%s); trying again before the token expires", error)
+                continue
+            await self._try_send(ws, pb.ClientMessage(auth=pb.Auth(token=token)))
+
+    async def _refresh_token(self):
+        token = self._token_refresher()
+        if inspect.isawaitable(token):
+            token = await token
+        if not token:
+            raise PriceFeedError("token_refresher returned no token")
+        self._token = token
+        self._token_expires_at = _token_expiry(token)
+        return token
 
     def _accept(self, batch):
         subscriptions = self._subscriptions
@@ -545,6 +616,9 @@ class PriceFeedClient:
     def _on_subscribe_result(self, result):
         # Before the snapshot that follows is dispatched, so that its quotes pass the subscription filter.
         self._subscriptions.update(result.accepted)
+        if result.request_id == 0:
+            # docs/protocol.md, "Token refresh": symbols the refreshed token no longer covers were dropped by the server.
+            self._subscriptions.difference_update(rejection.symbol for rejection in result.rejected)
         answer = self._pending.get(result.request_id)
         if answer is not None and not answer.done():
             answer.set_result(result)
@@ -649,6 +723,19 @@ async def connect(url, **options):
     client = PriceFeedClient(url, **options)
     await client.connect()
     return client
+
+
+def _token_expiry(token):
+    """The ``exp`` of a JWT, Unix seconds, read from its payload without verifying it; None when there is none."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
 def _check_symbols(symbols):

@@ -3,13 +3,17 @@
 
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
-Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted, resume_lossless (default: all). Each starts its own servers on free
+Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted, resume_lossless, slow_consumer,
+token_refresh (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
 """
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -664,6 +668,65 @@ async def scenario_resume_scripted(_dll):
         await peer.close()
 
 
+AUTH_SECRET = "python-test-secret-0123456789-abcdefghijklmnop"
+
+
+def mint_token(sub, ttl_seconds, secret=AUTH_SECRET):
+    """An HS256 JWT as the server's mint-token makes it: sub and exp, whole seconds."""
+    def part(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing_input = (part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "."
+                     + part(json.dumps({"sub": sub, "exp": int(time.time()) + ttl_seconds}).encode()))
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{part(signature)}"
+
+
+async def scenario_token_refresh(dll):
+    """Tokens of 3 s, refreshed by the client's token_refresher (one async, one plain callable): both clients stay
+    connected past several tokens' exp, with no reconnect, while the server closes expired sessions with 1008."""
+    server = await ServerProcess(dll, free_port(), "--symbols", "20", "--rate", "2000", "--seed", "5",
+                                 "--heartbeat-ms", HEARTBEAT_MS, "--auth-secret", AUTH_SECRET,
+                                 "--token-clock-skew-s", "30").started()
+    refreshes = {"async": 0, "plain": 0}
+
+    async def refresh_async():
+        refreshes["async"] += 1
+        await asyncio.sleep(0)
+        return mint_token("alice", 3)
+
+    def refresh_plain():
+        refreshes["plain"] += 1
+        return mint_token("bob", 3)
+
+    clients, recorders = [], []
+    try:
+        first_exp = int(time.time()) + 3
+        for sub, refresher in (("alice", refresh_async), ("bob", refresh_plain)):
+            states = []
+            client = new_client(server.url, states, token=mint_token(sub, 3), token_refresher=refresher)
+            await client.connect()
+            clients.append((client, states))
+            await client.subscribe("*")
+            recorders.append(Recorder(client))
+        assert clients[0][0].token_expires_at == first_exp, clients[0][0].token_expires_at
+        await asyncio.sleep(first_exp - time.time() + 3)
+        for (client, states), recorder in zip(clients, recorders):
+            count = recorder.count
+            await until(lambda: recorder.count > count + 100, "quotes still flowing after the first token's exp", server)
+            assert [state for state, _ in states] == [ConnectionState.CONNECTED], states
+            assert client.token_expires_at > first_exp + 2, (client.token_expires_at, first_exp)
+            assert not recorder.violations, recorder.violations
+        assert refreshes["async"] >= 2 and refreshes["plain"] >= 2, refreshes
+        print(f"token_refresh: {refreshes} refreshes, connected past the first token's exp "
+              f"({', '.join(str(r.count) for r in recorders)} quotes)")
+    finally:
+        for recorder in recorders:
+            await recorder.stop()
+        for client, _ in clients:
+            await client.close()
+        server.kill()
+
+
 SCENARIOS = {
     "ordered": scenario_ordered,
     "ordered_json": lambda dll: scenario_ordered(dll, JSON),
@@ -675,6 +738,7 @@ SCENARIOS = {
     "resume_lossless": scenario_resume_lossless,
     "slow_consumer": scenario_slow_consumer,
     "go_away": scenario_go_away,
+    "token_refresh": scenario_token_refresh,
 }
 
 

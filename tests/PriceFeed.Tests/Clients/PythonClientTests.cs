@@ -27,6 +27,7 @@ public sealed class PythonClientTests
     [InlineData("resume_lossless")]
     [InlineData("slow_consumer")]
     [InlineData("go_away")]
+    [InlineData("token_refresh")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");

@@ -164,6 +164,49 @@ public sealed class SubscriptionServiceTests : IDisposable
     }
 
     [Fact]
+    public void NarrowerEntitlementsDropWhatTheyNoLongerCoverNamedOrThroughTheWildcard()
+    {
+        var client = _harness.Connect();
+        client.Subscribe("S0", "S1");
+        client.Subscribe("*");
+        var s0 = client.Session.Subscriptions[0];
+        var s2 = client.Session.Subscriptions[2];
+
+        var dropped = _harness.Service.ChangeEntitlements(client.Session, Entitlements.Parse(["S1", "N*"]));
+        var newOne = _harness.Symbols.Intern("N1");
+        var notEntitled = _harness.Symbols.Intern("X1");
+
+        Assert.Equal(
+            [Rejected("S0", SubscriptionService.NotEntitled), Rejected("S2", SubscriptionService.NotEntitled), Rejected("S3", SubscriptionService.NotEntitled)],
+            dropped);
+        Assert.False(s0.Active);
+        Assert.False(s2.Active);
+        Assert.Empty(_harness.Registry.Get(0));
+        Assert.Equal([1, newOne], SymbolIds(client));
+        Assert.True(client.Session.Wildcard);
+        Assert.Empty(_harness.Registry.Get(notEntitled));
+        Assert.Equal(1, client.Session.NamedSubscriptions);
+        Assert.Equal(SubscriptionService.NotEntitled, Assert.Single(client.Subscribe("S0").Rejected).Reason);
+    }
+
+    [Fact]
+    public void EntitlementsThatCoverEverythingDropNothingAndAJsonSessionLeftWithNothingStopsCounting()
+    {
+        var client = _harness.Connect(json: true);
+        client.Subscribe("S0", "S1");
+
+        Assert.Empty(_harness.Service.ChangeEntitlements(client.Session, Entitlements.All));
+        Assert.Equal([0, 1], SymbolIds(client));
+        Assert.Equal(1, _harness.Registry.JsonSessions);
+
+        Assert.Equal(2, _harness.Service.ChangeEntitlements(client.Session, Entitlements.Parse(["S3"])).Count);
+        Assert.Empty(SymbolIds(client));
+        Assert.Equal(0, client.Session.NamedSubscriptions);
+        Assert.Equal(0, _harness.Registry.Count);
+        Assert.Equal(0, _harness.Registry.JsonSessions);
+    }
+
+    [Fact]
     public void ClosedRemovesEveryTraceOfTheSession()
     {
         var client = _harness.Connect(json: true);

@@ -38,11 +38,13 @@ public sealed class WireContractTests
         ],
         ["Unsubscribe"] = [("request_id", 1, FieldType.UInt64, false), ("symbols", 2, FieldType.String, true)],
         ["Ping"] = [("client_time_ns", 1, FieldType.Int64, false)],
+        ["Auth"] = [("token", 1, FieldType.String, false)],
         ["ClientMessage"] =
         [
             ("subscribe", 1, FieldType.Message, false),
             ("unsubscribe", 2, FieldType.Message, false),
             ("ping", 3, FieldType.Message, false),
+            ("auth", 4, FieldType.Message, false),
         ],
         ["Hello"] =
         [
@@ -65,6 +67,7 @@ public sealed class WireContractTests
         ["QuoteBatch"] = [("quotes", 1, FieldType.Message, true), ("send_time_ns", 2, FieldType.Int64, false)],
         ["Pong"] = [("client_time_ns", 1, FieldType.Int64, false), ("server_time_ns", 2, FieldType.Int64, false)],
         ["Error"] = [("code", 1, FieldType.UInt32, false), ("message", 2, FieldType.String, false)],
+        ["AuthResult"] = [("expires_at_ns", 1, FieldType.Int64, false)],
         ["ServerMessage"] =
         [
             ("hello", 1, FieldType.Message, false),
@@ -73,6 +76,7 @@ public sealed class WireContractTests
             ("quotes", 4, FieldType.Message, false),
             ("pong", 5, FieldType.Message, false),
             ("error", 6, FieldType.Message, false),
+            ("auth_result", 10, FieldType.Message, false),
         ],
     };
 
@@ -116,9 +120,9 @@ public sealed class WireContractTests
     {
         string[] Body(MessageDescriptor d) => d.Oneofs.Single(o => o.Name == "body").Fields.Select(f => f.Name).Order().ToArray();
 
-        Assert.Equal(new[] { "ping", "subscribe", "unsubscribe" }, Body(ClientMessage.Descriptor));
+        Assert.Equal(new[] { "auth", "ping", "subscribe", "unsubscribe" }, Body(ClientMessage.Descriptor));
         Assert.Equal(
-            new[] { "error", "hello", "pong", "quotes", "snapshot", "subscribe_result" },
+            new[] { "auth_result", "error", "go_away", "hello", "pong", "quotes", "slow_consumer", "snapshot", "status", "subscribe_result" },
             Body(ServerMessage.Descriptor));
     }
 
@@ -130,5 +134,10 @@ public sealed class WireContractTests
         Assert.Equal(QuoteBatch.Descriptor, ServerMessage.Descriptor.FindFieldByName("snapshot").MessageType);
         Assert.Equal(QuoteBatch.Descriptor, ServerMessage.Descriptor.FindFieldByName("quotes").MessageType);
         Assert.Equal(Subscribe.Descriptor, ClientMessage.Descriptor.FindFieldByName("subscribe").MessageType);
+        Assert.Equal(Auth.Descriptor, ClientMessage.Descriptor.FindFieldByName("auth").MessageType);
+        Assert.Equal(AuthResult.Descriptor, ServerMessage.Descriptor.FindFieldByName("auth_result").MessageType);
+        Assert.Equal(FeedStatus.Descriptor, ServerMessage.Descriptor.FindFieldByName("status").MessageType);
+        Assert.Equal(SlowConsumer.Descriptor, ServerMessage.Descriptor.FindFieldByName("slow_consumer").MessageType);
+        Assert.Equal(GoAway.Descriptor, ServerMessage.Descriptor.FindFieldByName("go_away").MessageType);
     }
 }

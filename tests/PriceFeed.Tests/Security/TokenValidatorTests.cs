@@ -32,11 +32,21 @@ public sealed class TokenValidatorTests
     }
 
     [Fact]
-    public async Task ValidUntilIncludesTheClockSkew()
+    public async Task ValidUntilIsTheTokensExpWithoutTheClockSkew()
     {
         var check = await TestTokens.Validator(TimeSpan.FromSeconds(30)).ValidateAsync(TestTokens.Mint(ttl: TimeSpan.FromMinutes(1)));
 
-        Assert.InRange(check.Identity!.ValidUntil!.Value, DateTimeOffset.UtcNow.AddSeconds(85), DateTimeOffset.UtcNow.AddSeconds(91));
+        Assert.InRange(check.Identity!.ValidUntil!.Value, DateTimeOffset.UtcNow.AddSeconds(55), DateTimeOffset.UtcNow.AddSeconds(61));
+    }
+
+    [Fact]
+    public async Task RefusesATokenExpiredWithinTheClockSkewWhenSentOnAnOpenConnection()
+    {
+        var validator = TestTokens.Validator(TimeSpan.FromSeconds(30));
+        var token = TestTokens.Expired(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(TokenStatus.Valid, (await validator.ValidateAsync(token)).Status);
+        Assert.Equal(TokenStatus.Expired, (await validator.ValidateAsync(token, withClockSkew: false)).Status);
     }
 
     [Fact]
