@@ -71,6 +71,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
     private int _state;
     private int _reading;
     private int _disposed;
+    private FeedStatusEventArgs _feedStatus = new(live: true, string.Empty, DateTimeOffset.UnixEpoch);
 
     private PriceFeedClient(PriceFeedClientOptions options)
     {
@@ -101,6 +102,14 @@ public sealed class PriceFeedClient : IAsyncDisposable
     /// the connection closes with 1001 next, and the client reconnects no sooner than
     /// <see cref="GoingAwayEventArgs.ReconnectAfter"/> plus a jitter of its own (docs/clients.md, "Signals").</summary>
     public event EventHandler<GoingAwayEventArgs>? GoingAway;
+
+    /// <summary>Raised on the client's connection loop when the server says its source became unreachable (prices may be
+    /// stale) or reachable again (docs/clients.md, "Signals"). A server that connects while stale says so right after
+    /// hello; a new connection starts live until told otherwise.</summary>
+    public event EventHandler<FeedStatusEventArgs>? FeedStatusChanged;
+
+    /// <summary>The last status the server gave on this connection: live unless it said stale.</summary>
+    public FeedStatusEventArgs FeedStatus => Volatile.Read(ref _feedStatus);
 
     /// <summary>The current connection state.</summary>
     public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
@@ -353,6 +362,14 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
             var hello = first.Hello;
             _server = ToServerHello(hello);
+            // A new connection is live until its server says stale (it does so right after hello).
+            if (!Volatile.Read(ref _feedStatus).Live)
+            {
+                var live = new FeedStatusEventArgs(live: true, string.Empty, DateTimeOffset.UtcNow);
+                Volatile.Write(ref _feedStatus, live);
+                FeedStatusChanged?.Invoke(this, live);
+            }
+
             var subscriptions = _subscriptions;
             var held = HeldSeqs(subscriptions);
             var remembered = _epoch;
@@ -516,6 +533,12 @@ public sealed class PriceFeedClient : IAsyncDisposable
                         }
 
                         OnSubscribeResult(message.SubscribeResult);
+                        break;
+                    case ServerMessage.BodyOneofCase.Status:
+                        var status = new FeedStatusEventArgs(
+                            message.Status.State != "stale", message.Status.Reason, DateTimeOffset.UnixEpoch.AddTicks(message.Status.SinceNs / 100));
+                        Volatile.Write(ref _feedStatus, status);
+                        FeedStatusChanged?.Invoke(this, status);
                         break;
                     case ServerMessage.BodyOneofCase.GoAway:
                         // docs/clients.md, "Signals": the 1001 follows; the next connection waits at least this long.

@@ -24,6 +24,10 @@ Model (the same as the C# PriceFeed.Client):
   on the ``pricefeed_client`` logger and calls ``on_slow_consumer(queued, limit, close_in_ms,
   cleared)``; a second call with ``cleared=True`` says it caught up. Without catching up, the server
   closes with 4001 after ``close_in_ms`` and the client reconnects.
+* Feed status: when the server's source becomes unreachable (its Redis bus down, its publisher
+  silent) the server says ``status`` stale and why; the client logs a warning, keeps it in
+  ``feed_status`` (``(state, reason, since_ns)``) and calls ``on_status(state, reason, since_ns)``;
+  live again when quotes flow. A new connection starts live until its server says otherwise.
 * Go-away: a server that shuts down says when to come back (``go_away``); the client calls
   ``on_go_away(reconnect_after_ms, reason)`` and, after the 1001, waits at least that long plus a
   jitter of its own (up to ``reconnect_delay``) before it reconnects. The backoff starts over only
@@ -222,7 +226,7 @@ class PriceFeedClient:
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
                  on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None,
-                 on_go_away=None, token_refresher=None):
+                 on_go_away=None, token_refresher=None, on_status=None):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -245,6 +249,8 @@ class PriceFeedClient:
         self._on_resume = on_resume
         self._on_slow_consumer = on_slow_consumer
         self._on_go_away = on_go_away
+        self._on_status = on_status
+        self.feed_status = ("live", "", 0)
         self._link = _Link()
         self._resume_on_reconnect = resume_on_reconnect
         # The epoch the seqs in the guard belong to, and the re-subscribe whose answer tells what was recovered.
@@ -423,6 +429,9 @@ class PriceFeedClient:
                                      transient=False)
             self.hello = message.hello
             link = _Link()
+            # A new connection is live until its server says stale (it does so right after hello).
+            if self.feed_status[0] == "stale":
+                self._set_feed_status("live", "", time.time_ns())
             held = self._held_seqs()
             remembered = self._epoch
             epoch_changed = self._start_epoch(message.hello.epoch)
@@ -530,6 +539,8 @@ class PriceFeedClient:
                         link.answered = True
                         link.settled = link.settled or len(result.recovered) == len(result.accepted)
                     self._on_subscribe_result(result)
+                elif kind == "status":
+                    self._set_feed_status(message.status.state, message.status.reason, message.status.since_ns)
                 elif kind == "go_away":
                     link.go_away_s = message.go_away.reconnect_after_ms / 1000
                     _log.info("pricefeed: the server is going away (%s); reconnecting in %d ms or more",
@@ -630,6 +641,15 @@ class PriceFeedClient:
             if self._on_resume is not None:
                 self._on_resume([s for s in held if s in recovered], [s for s in held if s not in recovered],
                                 epoch_changed)
+
+    def _set_feed_status(self, state, reason, since_ns):
+        if state == "stale":
+            _log.warning("pricefeed: the feed is stale (%s): prices may be old until it is live again", reason)
+        elif self.feed_status[0] == "stale":
+            _log.info("pricefeed: the feed is live again")
+        self.feed_status = (state, reason, since_ns)
+        if self._on_status is not None:
+            self._on_status(state, reason, since_ns)
 
     def _on_slow_consumer_message(self, warning):
         if warning.cleared:

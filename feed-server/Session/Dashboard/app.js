@@ -50,6 +50,7 @@
   let resumeLine = '';
   let slowConsumerLine = '';       // the last slow_consumer warning, for window.priceFeed
   let goAway = null;               // this connection's go_away hint: { afterMs, reason }
+  let feedStale = null;            // why the server says its feed is stale; null while live
   let lastGoAway = null;           // the last one seen, for window.priceFeed
   let frameRequested = false;
 
@@ -329,6 +330,9 @@
     helloSeen = false;
     resumeRequest = null;
     goAway = null;
+    // A new connection is live until its server says stale (it does so right after hello).
+    feedStale = null;
+    dom.rows.classList.remove('feed-stale');
     // The board is subscribed once hello has said whether this server can resume (onHello).
     ws.onmessage = (event) => {
       if (id === connection) onMessage(event.data);
@@ -409,12 +413,30 @@
       }
     } else if (message.slowConsumer) {
       onSlowConsumer(message.slowConsumer);
+    } else if (message.status) {
+      onFeedStatus(message.status);
     } else if (message.goAway) {
       // The 1001 follows; scheduleReconnect waits at least this long.
       goAway = { afterMs: num(message.goAway.reconnectAfterMs), reason: message.goAway.reason || 'shutdown' };
       lastGoAway = goAway;
     } else if (message.error) {
       showBanner('error', () => `Server error ${message.error.code}: ${message.error.message}`, 8000);
+    }
+  }
+
+  /**
+   * status: the server's source became unreachable (its bus down, its publisher silent) or reachable again. While
+   * stale the board greys every price and the status bar says why; the connection itself is fine.
+   */
+  function onFeedStatus(status) {
+    feedStale = status.state === 'stale' ? (status.reason || 'source unreachable') : null;
+    dom.rows.classList.toggle('feed-stale', feedStale !== null);
+    if (feedStale !== null) {
+      setState('stale', `Stale: ${feedStale.replace(/_/g, ' ')}`);
+      showBanner('warn', () => `Prices may be stale: the server's source is unreachable (${feedStale.replace(/_/g, ' ')})`);
+    } else {
+      setState('live', 'Live');
+      showBanner('ok', () => 'Quotes are flowing again', 3000);
     }
   }
 
@@ -817,6 +839,7 @@
     resume: () => resumeLine,
     slowConsumer: () => slowConsumerLine,
     goAway: () => lastGoAway,
+    feedStale: () => feedStale,
     rate: () => stats.rate,
   });
 
