@@ -19,8 +19,12 @@ internal static class BusTestKit
         TestServer.StartAsync(options => (configure ?? (o => o))(options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint }));
 
     /// <summary>A node whose clients get every update: <c>drop</c> with a queue that holds whole catch-ups.</summary>
-    public static Task<TestServer> StartLosslessNodeAsync(RedisServer redis) =>
-        StartNodeAsync(redis, options => options with { Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 18 });
+    /// <param name="endpoint">Where the node reaches Redis, when not directly (a <see cref="TcpRelay"/>).</param>
+    public static Task<TestServer> StartLosslessNodeAsync(RedisServer redis, string? endpoint = null) =>
+        StartNodeAsync(redis, options => options with
+        {
+            Redis = endpoint ?? redis.Endpoint, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 18,
+        });
 
     public static ExternalProcess StartPublisher(RedisServer redis, int symbols, int rate, int seconds) =>
         ExternalProcess.Start(ServerProcess.DotnetHost,
