@@ -45,7 +45,7 @@ internal sealed class SimulatorCommandLine
         .Must(IsRedisEndpoint, _ => "is not a Redis endpoint; expected HOST:PORT");
     private static readonly OptionSpec<double> s_busHistory = new OptionSpec<double>(
         "bus-history", 30, ValueReaders.Number(),
-        $"seconds of batches the Redis stream keeps for nodes that were cut off, 1 to {MaxBusHistorySeconds} (docs/scale-out.md: about 13 MB at 10,000 quotes/s)")
+        $"seconds of batches the Redis stream keeps for nodes that were cut off, 1 to {MaxBusHistorySeconds} (docs/scale-out.md: about 30 MB of Redis memory at 10,000 quotes/s)")
         .Must(static s => s is >= 1 and <= MaxBusHistorySeconds, _ => $"must be from 1 to {MaxBusHistorySeconds} seconds");
 
     private static readonly OptionSet s_commandLine = new(
