@@ -26,7 +26,7 @@ internal static class BusTestKit
             Redis = endpoint ?? redis.Endpoint, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 18,
         });
 
-    public static ExternalProcess StartPublisher(RedisServer redis, int symbols, int rate, int seconds) =>
+    public static ExternalProcess StartPublisher(RedisServer redis, int symbols, int rate, int seconds, params string[] more) =>
         ExternalProcess.Start(ServerProcess.DotnetHost,
         [
             RepositoryPaths.SimulatorDll,
@@ -37,6 +37,7 @@ internal static class BusTestKit
             "--seed", "8",
             // Sleep rather than spin between quotes: the machine is shared.
             "--pacing-slack-ms", "2",
+            .. more,
         ]);
 
     public static Task<ConnectionMultiplexer> ConnectAsync(RedisServer redis) =>
