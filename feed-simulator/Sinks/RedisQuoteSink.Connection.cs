@@ -35,7 +35,7 @@ internal sealed partial class RedisQuoteSink
                 // A new session: seq starts again at 1, so the previous session's latest quotes must not linger.
                 await sink._database.KeyDeleteAsync([RedisBus.LastKey, RedisBus.SymbolsKey]).ConfigureAwait(false);
                 await sink._database.SetAddAsync(RedisBus.SymbolsKey, sink._symbolValues).ConfigureAwait(false);
-                sink._lastId = await ReadLastStreamIdAsync(sink._database).ConfigureAwait(false);
+                sink.StayAboveStreamTop();
                 // Nothing to resync yet: a resync now would only send the first quotes ahead of their own batch.
                 sink._resyncNeeded = false;
             }
@@ -54,16 +54,23 @@ internal sealed partial class RedisQuoteSink
         return sink;
     }
 
-    /// <summary>The stream's last generated id (trimmed entries included), or none when there is no stream yet.</summary>
-    private static async Task<BusEntryId> ReadLastStreamIdAsync(IDatabase database)
+    /// <summary>Moves this session's ids above the stream's last generated id (trimmed entries included): Redis refuses
+    /// an id at or below it, and something else may have written there (a session before this one, another writer).</summary>
+    /// <remarks>At start and at every resync, on the writer thread: one round trip, bounded by the client's timeout.</remarks>
+    private void StayAboveStreamTop()
     {
-        if (!await database.KeyExistsAsync(RedisBus.StreamKey).ConfigureAwait(false))
+        try
         {
-            return BusEntryId.None;
+            if (_database.KeyExists(RedisBus.StreamKey)
+                && BusEntryId.TryParse(_database.StreamInfo(RedisBus.StreamKey).LastGeneratedId, out var top) && top > _lastId)
+            {
+                _lastId = top;
+            }
         }
-
-        var info = await database.StreamInfoAsync(RedisBus.StreamKey).ConfigureAwait(false);
-        return BusEntryId.TryParse(info.LastGeneratedId, out var id) ? id : BusEntryId.None;
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The resync's own sends fail the same way and ask for another resync, which tries again.
+        }
     }
 
     private bool CanSend() => _redis.IsConnected && Volatile.Read(ref _inFlight) < MaxInFlight;

@@ -27,6 +27,8 @@ internal sealed partial class RedisQuoteSink
         }
 
         Interlocked.Increment(ref _resyncs);
+        // A send may have failed because the stream is ahead of this session's ids.
+        StayAboveStreamTop();
         Send(quotes: 0, () => (_database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues), Task.CompletedTask, Task.CompletedTask));
         var chunk = new Batch();
         foreach (ref readonly var quote in _resyncCopy.AsSpan())

@@ -67,6 +67,26 @@ public sealed partial class PublisherStreamTests
         Assert.True(await connection.GetDatabase().StreamLengthAsync(RedisBus.StreamKey) > entries.Count / 2);
     }
 
+    [Fact]
+    public async Task APublisherWhoseIdsTheStreamRefusesMovesAboveTheStreamsTopAndGoesOn()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = await ConnectAsync(redis);
+        var database = connection.GetDatabase();
+        using var publisher = StartPublisher(redis, Symbols, rate: 1_000, seconds: 4);
+        await Eventually.UntilAsync(async () => await database.StreamLengthAsync(RedisBus.StreamKey) > 0, "the publisher writes to the stream");
+
+        // Another writer puts an entry 10 s ahead of the publisher's clock: its next XADDs are refused.
+        var ahead = new BusEntryId((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000, 5);
+        await database.StreamAddAsync(RedisBus.StreamKey, RedisBus.EntryField, "not a bus entry", ahead.ToString());
+        Assert.True(await publisher.WaitForExitAsync(PublisherTimeout) == 0, publisher.Output);
+
+        var after = (await ReadStreamAsync(redis, ahead)).ToList();
+        Assert.NotEmpty(after);
+        Assert.All(after, e => Assert.True(e.Id > ahead));
+        Assert.Matches(@"[1-9][0-9,]* cache resyncs", publisher.Output);
+    }
+
     private static void AssertOneSession(List<(BusEntryId Id, BusEntry Entry)> entries)
     {
         Assert.NotEmpty(entries);
@@ -82,10 +102,10 @@ public sealed partial class PublisherStreamTests
         }
     }
 
-    private static async Task<List<(BusEntryId Id, BusEntry Entry)>> ReadStreamAsync(RedisServer redis)
+    private static async Task<List<(BusEntryId Id, BusEntry Entry)>> ReadStreamAsync(RedisServer redis, BusEntryId? after = null)
     {
         using var connection = await ConnectAsync(redis);
-        var entries = await connection.GetDatabase().StreamRangeAsync(RedisBus.StreamKey, "-", "+");
+        var entries = await connection.GetDatabase().StreamRangeAsync(RedisBus.StreamKey, after is { } id ? "(" + id : "-", "+");
         return [.. entries.Select(e =>
         {
             Assert.True(BusEntryId.TryParse(e.Id, out var id));
