@@ -82,6 +82,25 @@ public sealed class BusChainTests
         Assert.Equal(BusStep.Apply, Step(chain, s_two, Id(21), Id(20)));
     }
 
+    [Fact]
+    public void DecidingAndRecordingEntriesOfTheSameEpochAllocatesNothing()
+    {
+        var chain = new BusChain();
+        Apply(chain, s_one, Id(1), BusEntryId.None);
+        var epoch = (byte[])s_one.Clone();
+        var steps = 0;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (ulong i = 2; i < 1_002; i++)
+        {
+            steps += (int)Step(chain, epoch, Id(i), Id(i - 1));
+            Apply(chain, epoch, Id(i), Id(i - 1));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1_000 * (int)BusStep.Apply, steps);
+    }
+
     [Theory]
     [InlineData("1-0", 1ul, 0ul)]
     [InlineData("1796280671623-17", 1796280671623ul, 17ul)]
