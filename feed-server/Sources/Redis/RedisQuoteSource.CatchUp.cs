@@ -161,6 +161,8 @@ internal sealed partial class RedisQuoteSource
     private void StartEpoch(ReadOnlySpan<byte> epoch)
     {
         var name = Encoding.UTF8.GetString(epoch);
+        // The old epoch's pending quotes go into the ring before the announcement, so none is taken under the new name.
+        FlushPending();
         Epoch.Announce(name);
         Array.Clear(_lastSeq);
         var now = UnixClock.NowNs();
