@@ -48,7 +48,7 @@ internal static class Program
         }
 
         using var redis = commandLine.Redis is { } endpoint
-            ? await RedisQuoteSink.StartAsync(endpoint, universe.Symbols, Console.Error)
+            ? await RedisQuoteSink.StartAsync(endpoint, universe.Symbols, commandLine.BusHistory, Console.Error)
             : null;
         if (redis is not null)
         {

@@ -43,20 +43,28 @@ internal sealed class SimulatorCommandLine
         "publish the quotes on the Redis bus (HOST:PORT) that feed-server --source redis reads (docs/scale-out.md)",
         "publish nowhere, only count")
         .Must(IsRedisEndpoint, _ => "is not a Redis endpoint; expected HOST:PORT");
+    private static readonly OptionSpec<double> s_busHistory = new OptionSpec<double>(
+        "bus-history", 30, ValueReaders.Number(),
+        $"seconds of batches the Redis stream keeps for nodes that were cut off, 1 to {MaxBusHistorySeconds} (docs/scale-out.md: about 30 MB of Redis memory at 10,000 quotes/s)")
+        .Must(static s => s is >= 1 and <= MaxBusHistorySeconds, _ => $"must be from 1 to {MaxBusHistorySeconds} seconds");
 
     private static readonly OptionSet s_commandLine = new(
         "feed-simulator",
         "Produces simulated quotes at a steady, planned rate and reports the rate achieved. Every option can also be "
         + "set by its PRICEFEED_<NAME> environment variable; the command line wins. Progress and the summary go to "
         + "stderr, printed quotes to stdout. Exit codes: 0 done, 1 the run failed, 2 invalid options.",
-        [s_symbols, s_rate, s_duration, s_seed, s_burstFactor, s_burstEvery, s_burstMs, s_pacingSlackMs, s_print, s_redis]);
+        [s_symbols, s_rate, s_duration, s_seed, s_burstFactor, s_burstEvery, s_burstMs, s_pacingSlackMs, s_print, s_redis, s_busHistory]);
 
-    private SimulatorCommandLine(SimulatorOptions options, long print, bool showHelp, string? redis = null)
+    /// <summary>An hour: at 200,000 quotes/s that is already gigabytes of stream in Redis.</summary>
+    private const int MaxBusHistorySeconds = 3_600;
+
+    private SimulatorCommandLine(SimulatorOptions options, long print, bool showHelp, string? redis = null, TimeSpan busHistory = default)
     {
         Options = options;
         Print = print;
         ShowHelp = showHelp;
         Redis = redis;
+        BusHistory = busHistory;
     }
 
     /// <summary>The <c>--help</c> text: what the simulator does, then every option with its default and variable.</summary>
@@ -73,6 +81,9 @@ internal sealed class SimulatorCommandLine
 
     /// <summary>The Redis bus to publish on (HOST:PORT), or null.</summary>
     public string? Redis { get; }
+
+    /// <summary>How long the bus's stream keeps a batch (<c>XADD ... MINID ~</c>).</summary>
+    public TimeSpan BusHistory { get; }
 
     /// <summary>True when <c>--help</c> (or <c>-h</c>) was given: show <see cref="Usage"/> and do nothing else.</summary>
     public bool ShowHelp { get; }
@@ -105,7 +116,7 @@ internal sealed class SimulatorCommandLine
         // that did not parse kept its valid default. The options type owns the ranges.
         values.AddErrors(options.Validate());
         return values.Errors.Count == 0
-            ? new SimulatorCommandLine(options, values.Get(s_print), showHelp: false, values.Get(s_redis))
+            ? new SimulatorCommandLine(options, values.Get(s_print), showHelp: false, values.Get(s_redis), ToTimeSpan(values.Get(s_busHistory), TimeSpan.TicksPerSecond))
             : null;
     }
 

@@ -1,3 +1,4 @@
+using PriceFeed.Protocol.Bus.V1;
 using PriceFeed.Protocol.V1;
 
 namespace PriceFeed.Protocol;
@@ -53,4 +54,12 @@ public static class QuoteWireFormat
 
     /// <summary><c>ServerMessage.quotes</c> (field 4), a <c>QuoteBatch</c>.</summary>
     public const byte TagQuotes = (ServerMessage.QuotesFieldNumber << 3) | WireLengthDelimited;
+
+    // BusEntry (pricefeed.bus.v1.proto): the epoch string, the two ids as four varints, the batch as bytes.
+    public const byte TagEntryEpoch = (BusEntry.EpochFieldNumber << 3) | WireLengthDelimited;
+    public const byte TagEntryIdMs = (BusEntry.IdMsFieldNumber << 3) | WireVarint;
+    public const byte TagEntryIdSeq = (BusEntry.IdSeqFieldNumber << 3) | WireVarint;
+    public const byte TagEntryPrevMs = (BusEntry.PrevMsFieldNumber << 3) | WireVarint;
+    public const byte TagEntryPrevSeq = (BusEntry.PrevSeqFieldNumber << 3) | WireVarint;
+    public const byte TagEntryBatch = (BusEntry.BatchFieldNumber << 3) | WireLengthDelimited;
 }

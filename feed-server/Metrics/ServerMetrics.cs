@@ -56,7 +56,7 @@ internal sealed class ServerMetrics
         FeedLive = factory.CreateGauge(
             "pricefeed_feed_live", "1 while quotes flow from the source, 0 while clients are told the feed is stale (docs/protocol.md, \"Feed status\").");
         BusUp = factory.CreateGauge("pricefeed_bus_up", "1 while connected to the Redis bus and subscribed, else 0 (--source redis).");
-        BusGaps = factory.CreateGauge("pricefeed_bus_gaps_total", "Seq jumps seen on the Redis bus: messages lost on the way, healed from the shared cache.");
+        BusGaps = factory.CreateGauge("pricefeed_bus_gaps_total", "Seq jumps seen on the Redis bus: batches the publisher dropped, healed from the shared cache.");
         BusQuotesFromCache = factory.CreateGauge(
             "pricefeed_bus_cache_quotes_total", "Quotes taken from the shared last-value cache in Redis because they were newer than this node's.");
         BusStaleQuotes = factory.CreateGauge(
@@ -64,6 +64,10 @@ internal sealed class ServerMetrics
         BusMessagesOverflowed = factory.CreateGauge(
             "pricefeed_bus_overflowed_messages_total", "Bus messages dropped because this node's inbox was full.");
         BusMalformed = factory.CreateGauge("pricefeed_bus_malformed_total", "Bus messages or quotes this node could not decode or refused.");
+        BusCatchUps = factory.CreateGauge("pricefeed_bus_catch_ups_total", "Times this node read entries it had missed from the bus's stream.");
+        BusEntriesLost = factory.CreateGauge(
+            "pricefeed_bus_entries_lost_total", "Times the bus's stream no longer held entries this node missed (away longer than --bus-history): healed from the shared cache.");
+        BusEpochChanges = factory.CreateGauge("pricefeed_bus_epoch_changes_total", "Publisher epochs this node entered (one at start, one per publisher restart).");
         LimitsExceeded = factory.CreateCounter(
             "pricefeed_limits_exceeded_total",
             "Times a client hit an abuse limit, by limit: connections_per_ip, control_messages, symbols_per_client, handshake_timeout, queued_bytes.",
@@ -141,6 +145,12 @@ internal sealed class ServerMetrics
     public Gauge BusMessagesOverflowed { get; }
 
     public Gauge BusMalformed { get; }
+
+    public Gauge BusCatchUps { get; }
+
+    public Gauge BusEntriesLost { get; }
+
+    public Gauge BusEpochChanges { get; }
 
     public Counter LimitsExceeded { get; }
 

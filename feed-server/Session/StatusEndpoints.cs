@@ -136,6 +136,9 @@ internal sealed class StatusEndpoints
             metrics.BusStaleQuotes.Set(bus.StaleQuotes);
             metrics.BusMessagesOverflowed.Set(bus.MessagesOverflowed);
             metrics.BusMalformed.Set(bus.Malformed);
+            metrics.BusCatchUps.Set(bus.CatchUps);
+            metrics.BusEntriesLost.Set(bus.EntriesLost);
+            metrics.BusEpochChanges.Set(bus.EpochChanges);
         }
 
         using var stream = new MemoryStream();

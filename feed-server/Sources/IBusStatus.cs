@@ -6,7 +6,7 @@ internal interface IBusStatus
     /// <summary>Connected to Redis and subscribed: <c>"bus":"up"</c> in /healthz, else <c>"down"</c>.</summary>
     bool IsUp { get; }
 
-    /// <summary>Seq jumps seen on arrival (seq &gt; last + 1): messages lost on the way.</summary>
+    /// <summary>Seq jumps seen on arrival (seq &gt; last + 1): batches the publisher dropped.</summary>
     long Gaps { get; }
 
     /// <summary>Quotes taken from the shared last-value cache because they were newer than the node's.</summary>
@@ -20,4 +20,16 @@ internal interface IBusStatus
 
     /// <summary>Messages or quotes that could not be decoded, or named a symbol the node refuses.</summary>
     long Malformed { get; }
+
+    /// <summary>Bus entries received again after they were applied (live after a catch-up read them): skipped.</summary>
+    long EntriesSkipped { get; }
+
+    /// <summary>Times the stream no longer held the entries the node missed (trimmed): healed from the shared cache.</summary>
+    long EntriesLost { get; }
+
+    /// <summary>Catch-ups completed: missed entries read from the stream after a break or a reconnect.</summary>
+    long CatchUps { get; }
+
+    /// <summary>Publisher epochs entered (the first at start, then one per publisher restart).</summary>
+    long EpochChanges { get; }
 }

@@ -1,12 +1,15 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using PriceFeed.Protocol;
+using PriceFeed.Protocol.Bus.V1;
 using PriceFeed.Protocol.V1;
 using PriceFeed.Server.Quotes;
 using static PriceFeed.Protocol.QuoteWireFormat;
 
 namespace PriceFeed.Server.Wire;
 
-/// <summary>Reads <c>pricefeed.v1.QuoteBatch</c> and <c>pricefeed.v1.Quote</c> bytes straight from a span.</summary>
+/// <summary>Reads <c>pricefeed.bus.v1.BusEntry</c>, <c>pricefeed.v1.QuoteBatch</c> and <c>pricefeed.v1.Quote</c> bytes
+/// straight from a span.</summary>
 /// <remarks>
 /// <para>Hand-rolled rather than the generated parser so that decoding a bus message allocates
 /// nothing per quote: the symbol stays a byte span (the caller maps it to an id, the Redis source through
@@ -19,6 +22,48 @@ namespace PriceFeed.Server.Wire;
 internal static class QuoteWireReader
 {
     // Wire types (WireVarint, ...) are QuoteWireFormat's, field numbers the generated classes'.
+
+    /// <summary>Reads a bus entry's envelope: epoch, ids and the batch's bytes, as spans into <paramref name="bytes"/>.</summary>
+    /// <returns>False when the bytes are malformed, a field has the wrong wire type, or the entry has no id.</returns>
+    public static bool TryReadBusEntry(ReadOnlySpan<byte> bytes, out BusEntryView entry)
+    {
+        entry = default;
+        ReadOnlySpan<byte> epoch = default, batch = default;
+        ulong idMs = 0, idSeq = 0, prevMs = 0, prevSeq = 0;
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            if (!TryReadTag(bytes, ref position, out var field, out var wireType))
+            {
+                return false;
+            }
+
+            var ok = (field, wireType) switch
+            {
+                (BusEntry.EpochFieldNumber, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out epoch),
+                (BusEntry.IdMsFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out idMs),
+                (BusEntry.IdSeqFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out idSeq),
+                (BusEntry.PrevMsFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out prevMs),
+                (BusEntry.PrevSeqFieldNumber, WireVarint) => TryReadVarint(bytes, ref position, out prevSeq),
+                (BusEntry.BatchFieldNumber, WireLengthDelimited) => TryReadLengthDelimited(bytes, ref position, out batch),
+                ( >= BusEntry.EpochFieldNumber and <= BusEntry.BatchFieldNumber, _) => false,
+                _ => TrySkip(bytes, ref position, wireType),
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        var id = new BusEntryId(idMs, idSeq);
+        if (id.IsNone)
+        {
+            return false;
+        }
+
+        entry = new BusEntryView(epoch, id, new BusEntryId(prevMs, prevSeq), batch);
+        return true;
+    }
 
     /// <summary>
     /// Reads the next <c>quotes</c> entry of a <c>QuoteBatch</c> at <paramref name="position"/> and moves past it.

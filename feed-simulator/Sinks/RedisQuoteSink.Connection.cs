@@ -13,7 +13,9 @@ internal sealed partial class RedisQuoteSink
     /// <summary>Connects to <paramref name="endpoint"/> (HOST:PORT) and starts a session: the bus keys are cleared
     /// and the symbol set written. Waits at most the connect timeout; if Redis is not there yet, the session
     /// starts anyway and the first resync after it comes writes the symbols and the cache.</summary>
-    public static async Task<RedisQuoteSink> StartAsync(string endpoint, IReadOnlyList<string> symbols, TextWriter log)
+    /// <remarks>The stream is kept: nodes that were away read the old session's last entries from it, and this
+    /// session's ids start above the stream's last one (Redis refuses an id at or below it).</remarks>
+    public static async Task<RedisQuoteSink> StartAsync(string endpoint, IReadOnlyList<string> symbols, TimeSpan busHistory, TextWriter log)
     {
         var configuration = ConfigurationOptions.Parse(endpoint);
         configuration.AbortOnConnectFail = false;
@@ -24,8 +26,8 @@ internal sealed partial class RedisQuoteSink
         configuration.ReconnectRetryPolicy = new LinearRetry(1_000);
         configuration.ClientName = "pricefeed-publisher";
         var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        var sink = new RedisQuoteSink(redis, symbols, log);
-        log.WriteLine($"redis: publishing on {RedisBus.QuotesChannel}, latest quotes in {RedisBus.LastKey}, at {endpoint}");
+        var sink = new RedisQuoteSink(redis, symbols, busHistory, log);
+        log.WriteLine($"redis: epoch {sink.Epoch}: publishing on {RedisBus.QuotesChannel} and {RedisBus.StreamKey} ({busHistory.TotalSeconds:0.#} s kept), latest quotes in {RedisBus.LastKey}, at {endpoint}");
         if (redis.IsConnected)
         {
             try
@@ -33,6 +35,7 @@ internal sealed partial class RedisQuoteSink
                 // A new session: seq starts again at 1, so the previous session's latest quotes must not linger.
                 await sink._database.KeyDeleteAsync([RedisBus.LastKey, RedisBus.SymbolsKey]).ConfigureAwait(false);
                 await sink._database.SetAddAsync(RedisBus.SymbolsKey, sink._symbolValues).ConfigureAwait(false);
+                sink.StayAboveStreamTop();
                 // Nothing to resync yet: a resync now would only send the first quotes ahead of their own batch.
                 sink._resyncNeeded = false;
             }
@@ -49,6 +52,25 @@ internal sealed partial class RedisQuoteSink
 
         sink._writer.Start();
         return sink;
+    }
+
+    /// <summary>Moves this session's ids above the stream's last generated id (trimmed entries included): Redis refuses
+    /// an id at or below it, and something else may have written there (a session before this one, another writer).</summary>
+    /// <remarks>At start and at every resync, on the writer thread: one round trip, bounded by the client's timeout.</remarks>
+    private void StayAboveStreamTop()
+    {
+        try
+        {
+            if (_database.KeyExists(RedisBus.StreamKey)
+                && BusEntryId.TryParse(_database.StreamInfo(RedisBus.StreamKey).LastGeneratedId, out var top) && top > _lastId)
+            {
+                _lastId = top;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The resync's own sends fail the same way and ask for another resync, which tries again.
+        }
     }
 
     private bool CanSend() => _redis.IsConnected && Volatile.Read(ref _inFlight) < MaxInFlight;

@@ -8,7 +8,7 @@ namespace PriceFeed.Simulator.Sinks;
 internal sealed partial class RedisQuoteSink
 {
     /// <summary>Sends the whole latest-per-symbol table: the symbol set, then every symbol's latest quote into the
-    /// hash and on the channel, as ordinary batches.</summary>
+    /// hash, the stream and on the channel, as ordinary bus entries.</summary>
     /// <remarks>Publishing the table too, not only writing the hash, lets nodes heal a loss that no later quote would
     /// reveal (the last quote of a symbol lost, then the source quiet): they drop what they already have as stale.</remarks>
     private void Resync()
@@ -27,7 +27,9 @@ internal sealed partial class RedisQuoteSink
         }
 
         Interlocked.Increment(ref _resyncs);
-        Send(quotes: 0, () => (_database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues), Task.CompletedTask));
+        // A send may have failed because the stream is ahead of this session's ids.
+        StayAboveStreamTop();
+        Send(quotes: 0, () => (_database.SetAddAsync(RedisBus.SymbolsKey, _symbolValues), Task.CompletedTask, Task.CompletedTask));
         var chunk = new Batch();
         foreach (ref readonly var quote in _resyncCopy.AsSpan())
         {
@@ -53,8 +55,8 @@ internal sealed partial class RedisQuoteSink
             return;
         }
 
-        var (message, hash) = Encode(chunk, writeHash: true);
+        var (message, id, hash) = Encode(chunk, writeHash: true);
         chunk.Count = 0;
-        Send(quotes: 0, () => (_database.HashSetAsync(RedisBus.LastKey, hash), _database.PublishAsync(s_channel, message)));
+        SendEntry(quotes: 0, message, id, hash);
     }
 }

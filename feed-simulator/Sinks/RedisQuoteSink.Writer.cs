@@ -3,7 +3,7 @@ using StackExchange.Redis;
 
 namespace PriceFeed.Simulator.Sinks;
 
-// The writer thread: takes sealed batches, encodes and sends them pipelined (hash, then publish), and counts
+// The writer thread: takes sealed batches, encodes and sends them pipelined (hash, stream, publish), and counts
 // the replies off this thread; a failed or impossible send drops the message and asks for a resync.
 internal sealed partial class RedisQuoteSink
 {
@@ -56,24 +56,32 @@ internal sealed partial class RedisQuoteSink
 
         var quoteCount = batch.Count;
         // Batches the last resync already covered must not write older quotes over the ones it wrote.
-        var (message, hash) = Encode(batch, writeHash: batch.Number > _coveredThroughBatch);
+        var (message, id, hash) = Encode(batch, writeHash: batch.Number > _coveredThroughBatch);
         Recycle(batch);
-        Send(quoteCount, () =>
-        (
-            // Queued on one connection in this order: the hash is written before the message is published.
-            hash.Length > 0 ? _database.HashSetAsync(RedisBus.LastKey, hash) : Task.CompletedTask,
-            _database.PublishAsync(s_channel, message)
-        ));
+        SendEntry(quoteCount, message, id, hash);
     }
 
-    /// <summary>Issues two commands without waiting; their replies are awaited off this thread.</summary>
+    /// <summary>One bus entry, pipelined on the one connection in this order: the hash, the stream, the channel.
+    /// Whoever receives the message finds the hash at least as new and the entry in the stream.</summary>
+    private void SendEntry(int quotes, ReadOnlyMemory<byte> message, BusEntryId id, HashEntry[] hash) => Send(quotes, () =>
+    (
+        hash.Length > 0 ? _database.HashSetAsync(RedisBus.LastKey, hash) : Task.CompletedTask,
+        // MINID ~: Redis drops whole nodes of entries older than the history, cheaply, so a little more stays.
+        _database.ExecuteAsync(
+            "XADD",
+            (RedisKey)RedisBus.StreamKey, "MINID", "~", (RedisValue)(id.Ms > (ulong)_busHistoryMs ? id.Ms - (ulong)_busHistoryMs : 0UL),
+            id.ToString(), RedisBus.EntryField, (RedisValue)message),
+        _database.PublishAsync(s_channel, message)
+    ));
+
+    /// <summary>Issues up to three commands without waiting; their replies are awaited off this thread.</summary>
     /// <param name="quotes">Simulator quotes in the message, counted as published once Redis answers; 0 for a resync.</param>
-    private void Send(int quotes, Func<(Task First, Task Last)> issue)
+    private void Send(int quotes, Func<(Task Hash, Task Stream, Task Publish)> issue)
     {
-        Task first, last;
+        (Task Hash, Task Stream, Task Publish) commands;
         try
         {
-            (first, last) = issue();
+            commands = issue();
         }
         catch (RedisException)
         {
@@ -83,15 +91,16 @@ internal sealed partial class RedisQuoteSink
         }
 
         Interlocked.Increment(ref _inFlight);
-        _ = AwaitRepliesAsync(first, last, quotes);
+        _ = AwaitRepliesAsync(commands, quotes);
     }
 
-    private async Task AwaitRepliesAsync(Task first, Task last, int quotes)
+    private async Task AwaitRepliesAsync((Task Hash, Task Stream, Task Publish) commands, int quotes)
     {
         try
         {
-            await first.ConfigureAwait(false);
-            await last.ConfigureAwait(false);
+            await commands.Hash.ConfigureAwait(false);
+            await commands.Stream.ConfigureAwait(false);
+            await commands.Publish.ConfigureAwait(false);
             if (quotes > 0)
             {
                 Interlocked.Increment(ref _messagesPublished);

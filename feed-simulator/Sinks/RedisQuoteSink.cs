@@ -14,9 +14,11 @@ namespace PriceFeed.Simulator.Sinks;
 /// the latest-per-symbol table and seals the batch when it holds <see cref="MaxQuotesPerMessage"/> quotes
 /// or is <see cref="FlushIntervalMs"/> old; a sealed batch goes into a bounded queue with
 /// <c>TryAdd</c>, so that thread never waits for the network. The writer thread takes batches, encodes
-/// each as one <c>QuoteBatch</c>, and sends, pipelined and without waiting for replies: <c>HSET</c> of
-/// the batch's latest quote per symbol into <see cref="RedisBus.LastKey"/>, then <c>PUBLISH</c> on
-/// <see cref="RedisBus.QuotesChannel"/> (in that order: see <see cref="RedisBus"/>). It also seals a
+/// each as one bus entry (a <c>QuoteBatch</c> in a <c>BusEntry</c> naming the session's epoch, the entry's
+/// stream id and the previous entry's), and sends, pipelined and without waiting for replies: <c>HSET</c> of
+/// the batch's latest quote per symbol into <see cref="RedisBus.LastKey"/>, <c>XADD</c> of the entry to
+/// <see cref="RedisBus.StreamKey"/> (trimming what is older than the bus history), then <c>PUBLISH</c> of the same
+/// bytes on <see cref="RedisBus.QuotesChannel"/> (in that order: see <see cref="RedisBus"/>). It also seals a
 /// batch that has waited a flush interval while the simulator was quiet.</para>
 /// <para>Redis down, slow, or the queue full: the batch's message is dropped and counted, never queued
 /// without bound. The latest-per-symbol table still has every quote, and the writer sends all of it
@@ -30,7 +32,7 @@ namespace PriceFeed.Simulator.Sinks;
 /// it), the counters and disposal; <c>RedisQuoteSink.Connection.cs</c> the connection, session start and
 /// reconnects; <c>RedisQuoteSink.Batching.cs</c> the simulator thread's side (batches, sealing, the queue);
 /// <c>RedisQuoteSink.Writer.cs</c> the writer thread, pipelined sends and their replies;
-/// <c>RedisQuoteSink.Encoding.cs</c> a batch as one <c>QuoteBatch</c> and its hash entries;
+/// <c>RedisQuoteSink.Encoding.cs</c> a batch as one bus entry and its hash entries;
 /// <c>RedisQuoteSink.Resync.cs</c> sending the whole latest-per-symbol table again.</para>
 /// </remarks>
 internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
@@ -55,6 +57,7 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _database;
     private readonly TextWriter _log;
+    private readonly long _busHistoryMs;
     private readonly BlockingCollection<Batch> _queue = new(QueueCapacity);
     private readonly ConcurrentQueue<Batch> _free = new();
     private readonly Thread _writer;
@@ -72,7 +75,10 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
     private readonly int[] _entryOfSymbol;
     private readonly int[] _touched = new int[MaxQuotesPerMessage];
     private readonly (int Start, int Length)[] _entries = new (int, int)[MaxQuotesPerMessage];
+    private readonly byte[] _header = new byte[MaxHeaderBytes];
     private SimulatedQuote[] _resyncCopy = [];
+    private BusEntryId _lastId;
+    private BusEntryId _previousInEpoch;
     private long _coveredThroughBatch;
 
     // True until a session has started cleanly, and after anything that may have left the hash or the nodes behind.
@@ -85,8 +91,10 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
     private long _quotesDropped;
     private long _resyncs;
 
-    private RedisQuoteSink(ConnectionMultiplexer redis, IReadOnlyList<string> symbols, TextWriter log)
+    private RedisQuoteSink(ConnectionMultiplexer redis, IReadOnlyList<string> symbols, TimeSpan busHistory, TextWriter log)
     {
+        Epoch = NewEpoch();
+        _busHistoryMs = (long)busHistory.TotalMilliseconds;
         _redis = redis;
         _database = redis.GetDatabase();
         _symbols = symbols;
@@ -99,6 +107,9 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
         _redis.ConnectionRestored += OnConnectionRestored;
         _writer = new Thread(RunWriter) { Name = "pricefeed-redis-writer", IsBackground = true };
     }
+
+    /// <summary>This session's name on the bus: the seq space of its quotes (docs/protocol.md, "Epoch").</summary>
+    public string Epoch { get; }
 
     /// <summary>Messages Redis accepted.</summary>
     public long MessagesPublished => Interlocked.Read(ref _messagesPublished);
@@ -138,6 +149,21 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
         {
             _queue.Dispose();
         }
+    }
+
+    /// <summary><c>pub-</c>, the start's Unix milliseconds in base 36, and 32 random bits in hex: unique per session.</summary>
+    private static string NewEpoch()
+    {
+        const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        Span<char> base36 = stackalloc char[16];
+        var at = base36.Length;
+        for (var ms = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); ms > 0 || at == base36.Length; ms /= 36)
+        {
+            base36[--at] = Digits[(int)(ms % 36)];
+        }
+
+        var random = (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+        return string.Create(CultureInfo.InvariantCulture, $"pub-{base36[at..]}-{random:x8}");
     }
 
     private void CountDropped(int quotes)

@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Wire;
 
 namespace PriceFeed.Server.Sources.Redis;
 
-/// <summary>The bus thread, the ring's single producer: takes each message from the inbox, decodes it, applies the seq
-/// rule and publishes the quotes into the ring.</summary>
+/// <summary>The bus thread, the ring's single producer: takes each entry from the inbox (or a catch-up page), applies the
+/// chain rule (<see cref="BusChain"/>), then the seq rule, and publishes the quotes into the ring.</summary>
 internal sealed partial class RedisQuoteSource
 {
     private void Run()
@@ -16,16 +17,29 @@ internal sealed partial class RedisQuoteSource
             var token = _stopping.Token;
             while (!token.IsCancellationRequested)
             {
+                _wake.Reset();
                 PollState();
                 if (Interlocked.Exchange(ref _reconciled, null) is { } contents)
                 {
                     ApplyCache(contents);
                 }
 
-                StartReconcileIfDue();
-                if (_inbox.TryTake(out var message, StatePollMs, token))
+                if (Interlocked.Exchange(ref _streamRead, null) is { } read)
                 {
-                    ApplyMessage(message);
+                    ApplyStreamRead(read);
+                }
+
+                StartStreamReadIfDue();
+                StartReconcileIfDue();
+                if (!_positioned || _catchingUp)
+                {
+                    // Live entries wait in the inbox until the stream has brought the node up to them.
+                    _wake.Wait(StatePollMs, token);
+                }
+                else if (_inbox.TryTake(out var message, StatePollMs, token))
+                {
+                    ApplyEntry(message, live: true);
+                    FlushPending();
                 }
             }
         }
@@ -40,13 +54,59 @@ internal sealed partial class RedisQuoteSource
         }
     }
 
-    private void ApplyMessage(byte[] message)
+    /// <summary>One bus entry, live or from the stream: the chain rule says whether to apply it, skip it, or catch up first.</summary>
+    /// <remarks>The caller flushes the pending quotes.</remarks>
+    private void ApplyEntry(byte[]? message, bool live)
+    {
+        if (!QuoteWireReader.TryReadBusEntry(message, out var entry))
+        {
+            Interlocked.Increment(ref _malformed);
+            return;
+        }
+
+        switch (_chain.Next(entry, live))
+        {
+            case BusStep.Skip:
+                Interlocked.Increment(ref _entriesSkipped);
+                return;
+            case BusStep.CatchUp:
+                // Read what was missed from the stream; this entry is kept in case the stream does not hold it.
+                _breakingEntry = message;
+                BeginCatchUp();
+                return;
+            case BusStep.StartEpoch:
+                StartEpoch(entry.Epoch);
+                break;
+            case BusStep.ApplyAfterLoss:
+                CountLoss(entry);
+                break;
+            case BusStep.StartEpochAfterLoss:
+                CountLoss(entry);
+                StartEpoch(entry.Epoch);
+                break;
+        }
+
+        _chain.Applied(entry);
+        ApplyBatch(entry.Batch);
+    }
+
+    /// <summary>The stream no longer holds the entries between the last applied one and this: the shared cache fills in.</summary>
+    private void CountLoss(in BusEntryView entry)
+    {
+        Interlocked.Increment(ref _entriesLost);
+        _logger.LogWarning(
+            "Redis bus: the stream no longer holds the entries between {Last} and {Previous} (away longer than the bus history?); reloading the shared cache",
+            _chain.Last, entry.Previous);
+        WantReconcile();
+    }
+
+    private void ApplyBatch(ReadOnlySpan<byte> batch)
     {
         var publishTimeNs = UnixClock.NowNs();
         var position = 0;
         while (true)
         {
-            var result = QuoteWireReader.NextBatchEntry(message, ref position, out var bytes);
+            var result = QuoteWireReader.NextBatchEntry(batch, ref position, out var bytes);
             if (result == WireReadResult.End)
             {
                 break;
@@ -64,8 +124,6 @@ internal sealed partial class RedisQuoteSource
                 Append(quote, publishTimeNs);
             }
         }
-
-        FlushPending();
     }
 
     private bool TryDecode(ReadOnlySpan<byte> bytes, out QuoteEvent quote)

@@ -23,8 +23,8 @@ internal sealed partial class RedisQuoteSource
                 // Subscribe before the first reconcile: a message published meanwhile waits in the inbox, it is not lost.
                 var messages = await redis.GetSubscriber().SubscribeAsync(s_channel).ConfigureAwait(false);
                 messages.OnMessage(OnMessage);
+                // The bus thread now reads the stream's position and the cache; live entries wait in the inbox.
                 _subscribed = true;
-                Interlocked.Exchange(ref _reconcilesWanted, 1);
                 return;
             }
             catch (RedisException ex)
@@ -62,17 +62,18 @@ internal sealed partial class RedisQuoteSource
 
         if (!_inbox.TryAdd(bytes))
         {
-            // The bus thread is behind (the ring is full): drop, and heal from the cache when it catches up.
+            // The bus thread is behind (the ring is full): drop; the next entry it takes shows the break, and it reads
+            // the dropped ones from the stream.
             Interlocked.Increment(ref _messagesOverflowed);
-            WantReconcile();
         }
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        // Whatever was published while the connection was down is lost to this node: reload the cache now,
-        // and once more after the resubscription has certainly gone through.
-        Interlocked.Exchange(ref _reconcilesWanted, 2);
+        // Whatever was published while the connection was down is in the stream: read it now (the publisher may be
+        // quiet, so no live entry would show the break), and once more after the resubscription has certainly gone through.
+        WantCatchUp();
+        Volatile.Write(ref _catchUpAgainAtTicks, Environment.TickCount64 + ResubscribeSettleMs);
     }
 
     private void PollState()
@@ -98,7 +99,7 @@ internal sealed partial class RedisQuoteSource
         else
         {
             _logger.LogWarning(
-                "Redis bus down at {Endpoint}: serving clients from this node's cache; reloading the shared cache when it is back",
+                "Redis bus down at {Endpoint}: serving clients from this node's cache; catching up from the stream when it is back",
                 _endpoint);
         }
     }

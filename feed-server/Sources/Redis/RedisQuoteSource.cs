@@ -7,32 +7,40 @@ using StackExchange.Redis;
 
 namespace PriceFeed.Server.Sources.Redis;
 
-/// <summary>Feeds the ring from the Redis bus: quote batches from the channel, healed from the shared last-value cache.</summary>
+/// <summary>Feeds the ring from the Redis bus: entries live from the channel, missed ones from the stream, the shared
+/// last-value cache when the stream no longer holds them (docs/scale-out.md).</summary>
 /// <remarks>
 /// <para>Threads. StackExchange.Redis delivers messages through a <see cref="ChannelMessageQueue"/>, whose
 /// handler runs for one message at a time, in order; it only copies the bytes into a bounded inbox.
-/// One dedicated thread, the bus thread, is the ring's single producer: it decodes each message with
+/// One dedicated thread, the bus thread, is the ring's single producer: it reads each entry with
 /// <see cref="QuoteWireReader"/> (no allocation per quote: symbols map to ids through
-/// <see cref="SymbolCache"/>), checks seq, and publishes a batch into the ring. Reads of the cache run
-/// asynchronously and hand their result to the bus thread, which never waits on the network.</para>
-/// <para>Seq on arrival, per symbol: at or below the last published, dropped (a duplicate or stale message:
-/// clients must see seq strictly increase); above last + 1, a gap (pub/sub is at most once): counted, the
-/// quote published, and the whole cache read again (a <em>reconcile</em>) because the lost message may
-/// have carried other symbols' latest quotes that no later jump would reveal. Every node forwards the
-/// source's seq, so all nodes serve the same quotes with the same seq.</para>
-/// <para>Reconciles (<c>HGETALL</c> of <see cref="RedisBus.LastKey"/>) happen before serving (<see cref="Ready"/>), after
-/// every reconnect (twice, the second once the resubscription has settled), after a gap or an inbox
-/// overflow, at most one at a time and one per <see cref="ReconcileIntervalMs"/>.</para>
+/// <see cref="SymbolCache"/>), applies the chain rule and the seq rule, and publishes a batch into the ring.
+/// Reads of the stream and the cache run asynchronously and hand their result to the bus thread, which never
+/// waits on the network.</para>
+/// <para>The chain (<see cref="BusChain"/>): each entry names its epoch, its stream id and the previous entry's id.
+/// The next one is applied; one already applied is skipped; any other (missed entries, a reconnect) makes the
+/// bus thread <em>catch up</em>: it reads the stream after the last applied id, a page at a time, applies those
+/// entries in order, and only then goes back to the inbox. A new epoch (a restarted publisher) is announced and
+/// marked in the ring before its first quote, and the seq guard starts again. Where the stream no longer holds the
+/// entries after the last applied one (trimmed: away longer than the publisher's <c>--bus-history</c>), the loss is
+/// counted and the whole cache read again (a <em>reconcile</em>), then the stream's entries continue.</para>
+/// <para>Seq on arrival, per symbol: at or below the last published, dropped (a duplicate or stale quote:
+/// clients must see seq strictly increase); above last + 1, a gap (the publisher dropped a batch it could not
+/// send): counted, the quote published, and a reconcile. Every node forwards the source's seq and epoch, so all
+/// nodes serve the same quotes with the same seq and a client resumes on any of them.</para>
+/// <para>At start the stream's newest entry gives the epoch and the position, then the cache is loaded
+/// (<see cref="Ready"/>); after every reconnect the node catches up (twice, the second once the resubscription has
+/// settled). Reconciles happen at most one at a time and one per <see cref="ReconcileIntervalMs"/>.</para>
 /// <para>Redis down: the node keeps serving from its own last-value cache, <see cref="IsUp"/> turns false
 /// (logged once per transition), and nothing grows: the client fails fast instead of queueing, the
 /// inbox is bounded. Start-up waits at most the connect timeout for a Redis that is not there.</para>
 /// <para>One type in partial files by concern: this one holds the state and the life cycle;
-/// <c>.Connection</c> the connection and its state, <c>.BusThread</c> decoding and publishing into the ring,
-/// <c>.Reconcile</c> reading the shared cache.</para>
+/// <c>.Connection</c> the connection and its state, <c>.BusThread</c> the chain, decoding and publishing into the ring,
+/// <c>.CatchUp</c> reading the stream (position, catch-up, epochs), <c>.Reconcile</c> reading the shared cache.</para>
 /// </remarks>
 internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
 {
-    /// <summary>4,096 messages: seconds of the publisher's 1 ms batches; past it messages are dropped and healed.</summary>
+    /// <summary>4,096 messages: seconds of the publisher's 1 ms batches; past it messages are dropped and read again from the stream.</summary>
     public const int InboxCapacity = 4_096;
 
     /// <summary>At most one cache reload per half second, however many gaps a burst of losses shows.</summary>
@@ -60,6 +68,7 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim _wake = new();
 
     // Bus thread only.
     private readonly ulong[] _lastSeq;
@@ -67,6 +76,13 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     private int _pendingCount;
     private long _lastReconcileTicks = long.MinValue / 2;
     private long _lastStatePollTicks;
+    private readonly BusChain _chain = new();
+    private bool _positioned;
+    private bool _catchingUp;
+    private bool _streamReadInFlight;
+    private BusEntryId _pageAfter;
+    private byte[]? _breakingEntry;
+    private long _lastStreamFailureTicks = long.MinValue / 2;
 
     // Handed between threads.
     private ConnectionMultiplexer? _redis;
@@ -74,6 +90,9 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     private Task _connecting = Task.CompletedTask;
     private bool _started;
     private CacheContents? _reconciled;
+    private StreamRead? _streamRead;
+    private int _catchUpWanted;
+    private long _catchUpAgainAtTicks;
     private volatile bool _reconcileInFlight;
     private int _reconcilesWanted;
     private int _up;
@@ -83,6 +102,10 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     private long _staleQuotes;
     private long _messagesOverflowed;
     private long _malformed;
+    private long _entriesSkipped;
+    private long _entriesLost;
+    private long _catchUps;
+    private long _epochChanges;
 
     public RedisQuoteSource(string endpoint, SymbolTable symbols, RingBuffer<QuoteEvent> ring, ILogger logger)
     {
@@ -105,8 +128,8 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
 
     public string Name => "redis";
 
-    /// <summary>Empty: the publisher does not name its session on the bus yet, so no client can resume here (an
-    /// empty epoch recovers nothing, <see cref="IQuoteSource.Epoch"/>).</summary>
+    /// <summary>The publisher's session, from the bus entries; empty until the first is read (an empty epoch
+    /// recovers nothing, <see cref="IQuoteSource.Epoch"/>).</summary>
     public SourceEpoch Epoch { get; } = new();
 
     /// <summary>Stale while the bus is down (docs/protocol.md, "Feed status").</summary>
@@ -131,6 +154,14 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     public long MessagesOverflowed => Interlocked.Read(ref _messagesOverflowed);
 
     public long Malformed => Interlocked.Read(ref _malformed);
+
+    public long EntriesSkipped => Interlocked.Read(ref _entriesSkipped);
+
+    public long EntriesLost => Interlocked.Read(ref _entriesLost);
+
+    public long CatchUps => Interlocked.Read(ref _catchUps);
+
+    public long EpochChanges => Interlocked.Read(ref _epochChanges);
 
     public void Start()
     {
@@ -164,6 +195,7 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
         {
             _inbox.Dispose();
             _stopping.Dispose();
+            _wake.Dispose();
         }
     }
 }

@@ -250,47 +250,4 @@ public sealed class ResumeTests
             source.PublishBatch(s_symbols);
         }
     }
-
-    /// <summary>Every seq a client received per symbol, in order, and how many snapshots.</summary>
-    private sealed class SeqRecord
-    {
-        private readonly Dictionary<string, List<ulong>> _seqs = new(StringComparer.Ordinal);
-
-        public int Snapshots { get; private set; }
-
-        public IEnumerable<string> Symbols => _seqs.Keys;
-
-        public ulong Last(string symbol) => _seqs.TryGetValue(symbol, out var seqs) && seqs.Count > 0 ? seqs[^1] : 0;
-
-        public List<ulong> Seqs(string symbol) => _seqs.GetValueOrDefault(symbol) ?? [];
-
-        public async Task ReadUntilAsync(FeedClient client, Func<bool> done)
-        {
-            using var deadline = Eventually.Deadline();
-            while (!done())
-            {
-                var message = await Eventually.WithinAsync(client.ReceiveAsync(), "quotes");
-                var quotes = message.BodyCase switch
-                {
-                    ServerMessage.BodyOneofCase.Quotes => message.Quotes.Quotes,
-                    ServerMessage.BodyOneofCase.Snapshot => message.Snapshot.Quotes,
-                    _ => null,
-                };
-                if (message.BodyCase == ServerMessage.BodyOneofCase.Snapshot)
-                {
-                    Snapshots++;
-                }
-
-                foreach (var quote in quotes ?? [])
-                {
-                    if (!_seqs.TryGetValue(quote.Symbol, out var seqs))
-                    {
-                        _seqs[quote.Symbol] = seqs = [];
-                    }
-
-                    seqs.Add(quote.Seq);
-                }
-            }
-        }
-    }
 }

@@ -25,6 +25,7 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(TimeSpan.FromMilliseconds(2), commandLine.Options.PacingSlack);
         Assert.Equal(0, commandLine.Print);
         Assert.Null(commandLine.Redis);
+        Assert.Equal(TimeSpan.FromSeconds(30), commandLine.BusHistory);
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public sealed class SimulatorCommandLineTests
     {
         var commandLine = Parse(
             ["--symbols", "20", "--rate=100_000", "--duration", "2.5", "--seed", "18446744073709551615", "--burst-factor", "3",
-             "--burst-every", "4", "--burst-ms", "250", "--pacing-slack-ms", "0.5", "--print", "7", "--redis", "127.0.0.1:6390"],
+             "--burst-every", "4", "--burst-ms", "250", "--pacing-slack-ms", "0.5", "--print", "7", "--redis", "127.0.0.1:6390", "--bus-history", "2.5"],
             out var errors);
 
         Assert.Empty(errors);
@@ -47,6 +48,17 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(TimeSpan.FromMilliseconds(0.5), options.PacingSlack);
         Assert.Equal(7, commandLine.Print);
         Assert.Equal("127.0.0.1:6390", commandLine.Redis);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), commandLine.BusHistory);
+    }
+
+    [Theory]
+    [InlineData("0.5")]
+    [InlineData("3601")]
+    public void ABusHistoryOutsideOneSecondToAnHourIsRefused(string seconds)
+    {
+        Assert.Null(Parse(["--bus-history", seconds], out var errors));
+
+        Assert.Contains(errors, e => e.StartsWith("--bus-history", StringComparison.Ordinal) && e.Contains("1 to 3600", StringComparison.Ordinal));
     }
 
     [Fact]

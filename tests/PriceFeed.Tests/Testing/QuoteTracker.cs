@@ -7,6 +7,9 @@ namespace PriceFeed.Tests.Testing;
 internal sealed class QuoteTracker
 {
     private readonly Dictionary<string, ulong> _lastSeq = new(StringComparer.Ordinal);
+
+    // The seq guard: like _lastSeq, but started again at a hello in the middle of the session (a new epoch).
+    private readonly Dictionary<string, ulong> _guard = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private int _quotes;
@@ -82,9 +85,20 @@ internal sealed class QuoteTracker
     /// <summary>Seq violations seen (a pumping reader cannot fail the test from its task, so tests check this).</summary>
     public int Violations { get; private set; }
 
-    /// <summary>Records a <c>snapshot</c> or <c>quotes</c> message; fails the test on a seq that is not newer.</summary>
+    /// <summary>Records a <c>snapshot</c> or <c>quotes</c> message; fails the test on a seq that is not newer within
+    /// an epoch. A <c>hello</c> read after the first (the source changed epoch) starts the guard again.</summary>
     public void Record(ServerMessage message)
     {
+        if (message.BodyCase == ServerMessage.BodyOneofCase.Hello)
+        {
+            lock (_lock)
+            {
+                _guard.Clear();
+            }
+
+            return;
+        }
+
         var batch = message.BodyCase switch
         {
             ServerMessage.BodyOneofCase.Snapshot => message.Snapshot,
@@ -105,13 +119,14 @@ internal sealed class QuoteTracker
 
             foreach (var quote in batch.Quotes)
             {
-                var last = _lastSeq.GetValueOrDefault(quote.Symbol);
+                var last = _guard.GetValueOrDefault(quote.Symbol);
                 if (quote.Seq <= last)
                 {
                     Violations++;
                 }
 
                 Assert.True(quote.Seq > last, $"{quote.Symbol}: seq {quote.Seq} after {last}");
+                _guard[quote.Symbol] = quote.Seq;
                 _lastSeq[quote.Symbol] = quote.Seq;
                 _counts[quote.Symbol] = _counts.GetValueOrDefault(quote.Symbol) + 1;
                 _quotes++;

@@ -1,10 +1,6 @@
-using System.Globalization;
-using System.Text.Json;
 using PriceFeed.Protocol;
-using PriceFeed.Protocol.V1;
-using PriceFeed.Server.Hosting;
 using PriceFeed.Tests.Testing;
-using StackExchange.Redis;
+using static PriceFeed.Tests.Sources.Redis.BusTestKit;
 
 namespace PriceFeed.Tests.Sources.Redis;
 
@@ -19,9 +15,6 @@ public sealed class RedisBusTests
 {
     private const int Symbols = 50;
 
-    /// <summary>Long enough for a publisher that waits for Redis to come back at the end of its run.</summary>
-    private static readonly TimeSpan s_publisherTimeout = TimeSpan.FromSeconds(90);
-
     /// <summary>Reconnecting to a restarted Redis takes the client a retry interval or a few.</summary>
     private static readonly TimeSpan s_busTimeout = TimeSpan.FromSeconds(30);
 
@@ -35,7 +28,7 @@ public sealed class RedisBusTests
         await using var clientB = await LiveClient.ConnectAsync(nodeB.WsUri, "*");
 
         using var publisher = StartPublisher(redis, rate: 5_000, seconds: 3);
-        Assert.True(await publisher.WaitForExitAsync(s_publisherTimeout) == 0, publisher.Output);
+        Assert.True(await publisher.WaitForExitAsync(PublisherTimeout) == 0, publisher.Output);
 
         var final = await ReadSharedCacheAsync(redis);
         Assert.Equal(Symbols, final.Count);
@@ -65,7 +58,7 @@ public sealed class RedisBusTests
         Assert.Equal(symbols.Order(StringComparer.Ordinal), client.FirstSnapshot!.Quotes.Select(q => q.Symbol).Order(StringComparer.Ordinal));
         Assert.All(client.FirstSnapshot.Quotes, q => Assert.True(q.Seq > 0));
 
-        Assert.True(await publisher.WaitForExitAsync(s_publisherTimeout) == 0, publisher.Output);
+        Assert.True(await publisher.WaitForExitAsync(PublisherTimeout) == 0, publisher.Output);
         var final = await ReadSharedCacheAsync(redis);
         await Eventually.UntilAsync(() => client.Holds(final), $"the client holds the source's final quotes ({client.Differences(final)})");
     }
@@ -94,7 +87,7 @@ public sealed class RedisBusTests
 
         await redis.RestartAsync();
         await Eventually.UntilAsync(() => BusState(nodeA) == "up" && BusState(nodeB) == "up", "both nodes report the bus up again", s_busTimeout);
-        Assert.True(await publisher.WaitForExitAsync(s_publisherTimeout) == 0, publisher.Output);
+        Assert.True(await publisher.WaitForExitAsync(PublisherTimeout) == 0, publisher.Output);
         Assert.Contains("cache resyncs", publisher.Output, StringComparison.Ordinal);
 
         var final = await ReadSharedCacheAsync(redis);
@@ -104,37 +97,6 @@ public sealed class RedisBusTests
             $"clients of both nodes converge after the restart (A: {clientA.Differences(final)} B: {clientB.Differences(final)})");
     }
 
-    private static Task<TestServer> StartNodeAsync(RedisServer redis) =>
-        TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
-
     private static ExternalProcess StartPublisher(RedisServer redis, int rate, int seconds) =>
-        ExternalProcess.Start(ServerProcess.DotnetHost,
-        [
-            RepositoryPaths.SimulatorDll,
-            "--redis", redis.Endpoint,
-            "--symbols", Symbols.ToString(CultureInfo.InvariantCulture),
-            "--rate", rate.ToString(CultureInfo.InvariantCulture),
-            "--duration", seconds.ToString(CultureInfo.InvariantCulture),
-            "--seed", "8",
-            // Sleep rather than spin between quotes: the machine is shared.
-            "--pacing-slack-ms", "2",
-        ]);
-
-    private static Task<ConnectionMultiplexer> ConnectAsync(RedisServer redis) =>
-        ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
-
-    /// <summary>The source's latest quote of every symbol, as the publisher left it in Redis.</summary>
-    private static async Task<Dictionary<string, Quote>> ReadSharedCacheAsync(RedisServer redis)
-    {
-        using var connection = await ConnectAsync(redis);
-        var entries = await connection.GetDatabase().HashGetAllAsync(RedisBus.LastKey);
-        return entries.ToDictionary(e => e.Name.ToString(), e => Quote.Parser.ParseFrom((byte[])e.Value!), StringComparer.Ordinal);
-    }
-
-    private static string? BusState(TestServer node)
-    {
-        using var health = JsonDocument.Parse(node.HttpClient.GetStringAsync(new Uri("healthz", UriKind.Relative)).GetAwaiter().GetResult());
-        Assert.Equal("serving", health.RootElement.GetProperty("status").GetString());
-        return health.RootElement.GetProperty("bus").GetString();
-    }
+        BusTestKit.StartPublisher(redis, Symbols, rate, seconds);
 }

@@ -6,18 +6,14 @@ using PriceFeed.Server.Sources;
 using PriceFeed.Server.Sources.Redis;
 using PriceFeed.Tests.Testing;
 using StackExchange.Redis;
+using static PriceFeed.Tests.Testing.BusWriter;
 
 namespace PriceFeed.Tests.Sources.Redis;
 
-/// <summary>The node's seq rule, driven message by message through a real Redis: what goes into the ring and what does not.</summary>
+/// <summary>The node's chain and seq rules, driven entry by entry through a real Redis: what goes into the ring and what does not.</summary>
 public sealed class RedisQuoteSourceTests
 {
     private static readonly RedisChannel s_channel = RedisChannel.Literal(RedisBus.QuotesChannel);
-
-    private static Quote Quote(string symbol, ulong seq) => new() { Symbol = symbol, Seq = seq, Bid = seq, Ask = seq + 0.5 };
-
-    private static Task<long> PublishAsync(IDatabase database, params Quote[] quotes) =>
-        database.PublishAsync(s_channel, new QuoteBatch { Quotes = { quotes } }.ToByteArray());
 
     [Fact]
     public async Task HealsAGapFromTheSharedCacheAndDropsDuplicatesAndStaleQuotes()
@@ -25,20 +21,22 @@ public sealed class RedisQuoteSourceTests
         using var redis = await RedisServer.StartAsync();
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var database = connection.GetDatabase();
-        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
+        await using var node = await StartNodeAsync(redis);
         var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
         await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
+        var writer = new BusWriter(database, "pub-gap");
 
-        await PublishAsync(database, Quote("AAA", 1), Quote("AAA", 2));
+        await writer.SendAsync(Quote("AAA", 1), Quote("AAA", 2));
         await Eventually.UntilAsync(() => client.Holds(Latest(Quote("AAA", 2))), "the client holds AAA 2");
 
-        // Messages carrying AAA 3 to 9 and BBB 1 to 3 are lost; the publisher wrote the hash before each, as it does.
+        // The publisher dropped the batches carrying AAA 3 to 9 and BBB 1 to 3 (its queue was full): the chain of
+        // entries is whole, the seqs jump. It wrote the hash before its resync, as it does.
         await database.HashSetAsync(RedisBus.LastKey,
         [
             new HashEntry("AAA", Quote("AAA", 9).ToByteArray()),
             new HashEntry("BBB", Quote("BBB", 3).ToByteArray()),
         ]);
-        await PublishAsync(database, Quote("AAA", 5));
+        await writer.PublishAsync(writer.Next(Quote("AAA", 5)).Bytes);
 
         // AAA 5 reveals the gap; the reconcile it causes brings AAA 9, and BBB 3, which no later message would have revealed.
         await Eventually.UntilAsync(
@@ -49,7 +47,7 @@ public sealed class RedisQuoteSourceTests
 
         // A duplicate and a stale quote are dropped; the next one in order goes through.
         var staleBefore = bus.StaleQuotes;
-        await PublishAsync(database, Quote("AAA", 9), Quote("AAA", 4), Quote("AAA", 10));
+        await writer.PublishAsync(writer.Next(Quote("AAA", 9), Quote("AAA", 4), Quote("AAA", 10)).Bytes);
         await Eventually.UntilAsync(() => client.Holds(Latest(Quote("AAA", 10))), "the client holds AAA 10");
         Assert.Equal(staleBefore + 2, bus.StaleQuotes);
         Assert.Equal(1, bus.Gaps);
@@ -57,17 +55,115 @@ public sealed class RedisQuoteSourceTests
     }
 
     [Fact]
-    public async Task CountsAMessageThatIsNotAQuoteBatchAndKeepsGoing()
+    public async Task CatchesUpFromTheStreamOnABreakAndSkipsWhatItAlreadyApplied()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        // drop with a queue that holds the whole catch-up: every update reaches the client (conflate would merge them).
+        await using var node = await TestServer.StartAsync(options => options with
+        {
+            Source = QuoteSourceKind.Redis, Redis = redis.Endpoint, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 14,
+        });
+        var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
+        await using var client = await FeedClient.ConnectAsync(node.WsUri);
+        await client.ReadHelloAsync();
+        var writer = new BusWriter(connection.GetDatabase(), "pub-catch-up");
+        var record = new SeqRecord();
+        await SubscribeAllAsync(client);
+
+        await writer.SendAsync(Quote("AAA", 1));
+        // Three pages' worth of entries the node never sees on the channel, then one it does: it reads them all, in order.
+        ulong seq = 1;
+        for (var i = 0; i < (3 * RedisQuoteSource.CatchUpPageSize) + 7; i++)
+        {
+            await writer.StreamOnlyAsync(Quote("AAA", ++seq));
+        }
+
+        var (lastId, last) = writer.Next(Quote("AAA", ++seq));
+        await writer.AppendAsync(lastId, last);
+        await writer.PublishAsync(last);
+        // The same entry again, as a node receives it live after a catch-up already read it.
+        await writer.PublishAsync(last);
+        await writer.SendAsync(Quote("AAA", ++seq));
+
+        await record.ReadUntilAsync(client, () => record.Last("AAA") == seq);
+        Assert.Equal(Enumerable.Range(1, (int)seq).Select(i => (ulong)i), record.Seqs("AAA"));
+        await Eventually.UntilAsync(() => bus.EntriesSkipped >= 1, "the entry received twice was skipped");
+        Assert.Equal(0, bus.Gaps);
+        Assert.Equal(0, bus.EntriesLost);
+        Assert.True(bus.CatchUps >= 1);
+    }
+
+    [Fact]
+    public async Task WhenTheStreamNoLongerHoldsWhatWasMissedReloadsTheCacheAndContinues()
     {
         using var redis = await RedisServer.StartAsync();
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         var database = connection.GetDatabase();
-        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
+        await using var node = await StartNodeAsync(redis);
+        var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
+        await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
+        var writer = new BusWriter(database, "pub-trimmed");
+
+        await writer.SendAsync(Quote("AAA", 1));
+        await Eventually.UntilAsync(() => client.Holds(Latest(Quote("AAA", 1))), "the client holds AAA 1");
+        // Missed, then trimmed away: AAA 2 and BBB 1; only the hash still has them.
+        var trimmed = await writer.StreamOnlyAsync(Quote("AAA", 2), Quote("BBB", 1));
+        await database.StreamDeleteAsync(RedisBus.StreamKey, [trimmed.ToString()]);
+        await writer.SendAsync(Quote("AAA", 3));
+
+        await Eventually.UntilAsync(() => client.Holds(Latest(Quote("AAA", 3), Quote("BBB", 1))), "the client holds AAA 3 and BBB 1 from the cache");
+        Assert.Equal(1, bus.EntriesLost);
+        client.ThrowIfFailed();
+    }
+
+    [Fact]
+    public async Task ANewEpochIsAnnouncedAndItsSeqsStartAgainWithoutBeingHeldBackAsStale()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var database = connection.GetDatabase();
+        await using var node = await StartNodeAsync(redis);
+        var source = node.Server.Source;
+        await using var client = await FeedClient.ConnectAsync(node.WsUri);
+        var hello = await client.ReadHelloAsync();
+        Assert.Equal(("", 0u), (hello.Epoch, hello.ResumeDepth));
+        await SubscribeAllAsync(client);
+        var record = new SeqRecord();
+
+        var one = new BusWriter(database, "pub-one");
+        for (ulong seq = 1; seq <= 5; seq++)
+        {
+            await one.SendAsync(Quote("AAA", seq));
+        }
+
+        await record.ReadUntilAsync(client, () => record.Last("AAA") == 5);
+        Assert.Equal(["pub-one"], record.Hellos);
+        // The restarted publisher: another epoch, ids above the stream's, seqs from 1 again.
+        var two = new BusWriter(database, "pub-two", one.Last.Ms + 1);
+        await two.SendAsync(Quote("AAA", 1));
+        await two.SendAsync(Quote("AAA", 2));
+
+        await record.ReadUntilAsync(client, () => record.Hellos.Count == 2 && record.Last("AAA") == 2);
+        Assert.Equal(["pub-one", "pub-two"], record.Hellos);
+        // From 1, or from the snapshot that follows the new hello: every seq of the new epoch after it.
+        BusTestKit.AssertEverySeq(record, "AAA", 2);
+        Assert.Equal("pub-two", source.Epoch.Current);
+        Assert.Equal(0, Assert.IsAssignableFrom<IBusStatus>(source).StaleQuotes);
+    }
+
+    [Fact]
+    public async Task CountsAMessageThatIsNotABusEntryAndKeepsGoing()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var database = connection.GetDatabase();
+        await using var node = await StartNodeAsync(redis);
         var bus = Assert.IsAssignableFrom<IBusStatus>(node.Server.Source);
         await using var client = await LiveClient.ConnectAsync(node.WsUri, "*");
 
         await database.PublishAsync(s_channel, new byte[] { 0x0A, 0x7F, 0x01 });
-        await PublishAsync(database, Quote("OK", 1));
+        await new BusWriter(database, "pub-ok").SendAsync(Quote("OK", 1));
 
         await Eventually.UntilAsync(() => client.Holds(Latest(Quote("OK", 1))), "the client holds the good quote after the bad message");
         Assert.Equal(1, bus.Malformed);
@@ -77,7 +173,7 @@ public sealed class RedisQuoteSourceTests
     public async Task StartsWithoutRedisAndSubscribesWhenItComes()
     {
         using var redis = RedisServer.NotStarted();
-        await using var node = await TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
+        await using var node = await StartNodeAsync(redis);
         // Nothing hangs: the source gave up its bounded connect attempt and declared itself ready (serving from its own
         // cache) rather than leaving the server to wait out its start-up timeout. No wall-clock bound: the machine is shared.
         Assert.True(node.Server.Source.Ready.IsCompletedSuccessfully, "the bus source did not become ready without Redis");
@@ -88,9 +184,19 @@ public sealed class RedisQuoteSourceTests
         await redis.RestartAsync();
         await Eventually.UntilAsync(() => bus.IsUp, "the node subscribes once Redis is there", TimeSpan.FromSeconds(30));
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
-        await PublishAsync(connection.GetDatabase(), Quote("LATE", 1));
+        await new BusWriter(connection.GetDatabase(), "pub-late").SendAsync(Quote("LATE", 1));
 
         await Eventually.UntilAsync(() => client.Holds(Latest(Quote("LATE", 1))), "the client gets the first quote on the bus");
+    }
+
+    private static Task<TestServer> StartNodeAsync(RedisServer redis) =>
+        TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
+
+    private static async Task SubscribeAllAsync(FeedClient client)
+    {
+        await client.SendAsync(new ClientMessage { Subscribe = new Subscribe { RequestId = 1, Symbols = { "*" } } });
+        var answer = await client.ReceiveAsync();
+        Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, answer.BodyCase);
     }
 
     private static Dictionary<string, Quote> Latest(params Quote[] quotes) => quotes.ToDictionary(q => q.Symbol, StringComparer.Ordinal);
