@@ -138,6 +138,12 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     /// </remarks>
     private void ChangeEpoch()
     {
+        if (_epoch is not null && _epoch.Announced == _epoch.Current)
+        {
+            // The same epoch again (a source that announced what it already had): nothing restarted, nothing to forget.
+            return;
+        }
+
         _history?.Forget();
         _cache.Forget(_symbols.Count);
         _epoch?.Enter();
