@@ -87,6 +87,12 @@ internal sealed partial class RedisQuoteSource
         }
 
         _chain.Applied(entry);
+        if (!Status.Announced.Live)
+        {
+            // Quotes flow again: clients hear it before the first of them.
+            AnnounceStatus(live: true, string.Empty);
+        }
+
         ApplyBatch(entry.Batch);
     }
 

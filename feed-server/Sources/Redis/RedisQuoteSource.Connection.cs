@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PriceFeed.Protocol;
+using PriceFeed.Server.Quotes;
 using StackExchange.Redis;
 
 namespace PriceFeed.Server.Sources.Redis;
@@ -87,6 +88,18 @@ internal sealed partial class RedisQuoteSource
         _lastStatePollTicks = now;
         var redis = Volatile.Read(ref _redis);
         var up = _subscribed && redis is not null && redis.IsConnected && redis.GetSubscriber().IsConnected(s_channel);
+        // docs/protocol.md, "Feed status": stale while the bus is down, once the node serves (before, nobody listens);
+        // live again with the first entry applied after it is back (ApplyEntry).
+        if (!up && _ready.Task.IsCompleted)
+        {
+            AnnounceStatus(live: false, StaleBusDown);
+        }
+        else if (up && _positioned)
+        {
+            // Back and placed in the stream: what was missed follows as catch-up entries, after this.
+            AnnounceStatus(live: true, string.Empty);
+        }
+
         if (Interlocked.Exchange(ref _up, up ? 1 : 0) == (up ? 1 : 0))
         {
             return;
@@ -101,6 +114,18 @@ internal sealed partial class RedisQuoteSource
             _logger.LogWarning(
                 "Redis bus down at {Endpoint}: serving clients from this node's cache; catching up from the stream when it is back",
                 _endpoint);
+        }
+    }
+
+    /// <summary>Names the source's reachability and marks the ring when it changed, in order with the quotes. Bus thread.</summary>
+    private void AnnounceStatus(bool live, string reason)
+    {
+        if (Status.Announce(live, reason))
+        {
+            var now = UnixClock.NowNs();
+            Append(QuoteEvent.StatusChange(now), now);
+            FlushPending();
+            _logger.LogInformation("Redis bus: feed {State} {Reason}", live ? "live" : "stale", reason);
         }
     }
 }

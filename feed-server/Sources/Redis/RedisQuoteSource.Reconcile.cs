@@ -47,6 +47,12 @@ internal sealed partial class RedisQuoteSource
 
     private void ApplyCache(CacheContents contents)
     {
+        if (IsUp)
+        {
+            // The cache's quotes flow only with the bus up: clients hear it is live before them.
+            AnnounceStatus(live: true, string.Empty);
+        }
+
         // Symbols that have no quote yet still get an id, so clients can subscribe to them before their first quote.
         // Byte order, so that every node lists them alike in /api/symbols.
         foreach (var symbol in contents.Symbols.Select(static s => (byte[]?)s ?? []).Order(s_byteOrder))

@@ -46,6 +46,9 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     /// <summary>At most one cache reload per half second, however many gaps a burst of losses shows.</summary>
     public const int ReconcileIntervalMs = 500;
 
+    /// <summary>The reason the feed is stale while the bus is down (docs/protocol.md, "Feed status").</summary>
+    public const string StaleBusDown = "bus_down";
+
     /// <summary>Bounds the wait for Redis at start-up; after it the client keeps reconnecting in the background.</summary>
     private const int ConnectTimeoutMs = 5_000;
 

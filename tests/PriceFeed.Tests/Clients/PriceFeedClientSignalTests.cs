@@ -71,4 +71,25 @@ public sealed class PriceFeedClientSignalTests
         Assert.InRange(waited, TimeSpan.FromMilliseconds(1_500), TimeSpan.FromMilliseconds(3_000));
         await Eventually.UntilAsync(() => client.State == ConnectionState.Connected, "connected again");
     }
+
+    [Fact]
+    public async Task TheClientRaisesFeedStatusChangedWhenTheSourceGoesStaleAndLiveAgain()
+    {
+        ScriptedQuoteSource source = null!;
+        await using var server = await TestServer.StartAsync(source: ScriptedQuoteSource.Factory(s => source = s, "AAA"));
+        await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions { Url = server.WsUri });
+        var statuses = new ConcurrentQueue<FeedStatusEventArgs>();
+        client.FeedStatusChanged += (_, e) => statuses.Enqueue(e);
+        Assert.True(client.FeedStatus.Live);
+
+        source.ChangeStatus(live: false, "bus_down");
+        await Eventually.UntilAsync(() => statuses.Count == 1, "the stale status");
+        Assert.Equal((false, "bus_down"), (client.FeedStatus.Live, client.FeedStatus.Reason));
+        Assert.True(client.FeedStatus.Since > DateTimeOffset.UtcNow.AddMinutes(-1), $"since {client.FeedStatus.Since}");
+
+        source.ChangeStatus(live: true);
+        await Eventually.UntilAsync(() => statuses.Count == 2, "the live status");
+        Assert.True(client.FeedStatus.Live);
+        Assert.Equal([false, true], statuses.Select(s => s.Live));
+    }
 }

@@ -141,6 +141,20 @@ internal sealed class FeedClient : IAsyncDisposable
     }
 
     /// <summary>Receives until the server's Close (collecting the messages before it) and returns its status.</summary>
+    /// <summary>The next message that is not a feed status: statuses come whenever the source's reachability changes
+    /// (docs/protocol.md, "Feed status"), so a test waiting for an answer passes over them.</summary>
+    public async Task<ServerMessage> ReceiveSkippingStatusAsync()
+    {
+        while (true)
+        {
+            var message = await ReceiveAsync();
+            if (message.BodyCase != ServerMessage.BodyOneofCase.Status)
+            {
+                return message;
+            }
+        }
+    }
+
     public async Task<(WebSocketCloseStatus? Status, List<byte[]> Before)> ReceiveCloseAsync()
     {
         var before = new List<byte[]>();

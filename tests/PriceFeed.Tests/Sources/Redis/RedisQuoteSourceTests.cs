@@ -189,13 +189,48 @@ public sealed class RedisQuoteSourceTests
         await Eventually.UntilAsync(() => client.Holds(Latest(Quote("LATE", 1))), "the client gets the first quote on the bus");
     }
 
+    [Fact]
+    public async Task ANodeWithoutItsBusTellsClientsTheFeedIsStaleThenLiveWithTheFirstEntry()
+    {
+        using var redis = RedisServer.NotStarted();
+        await using var node = await StartNodeAsync(redis);
+        await Eventually.UntilAsync(() => !node.Server.Source.Status.Current.Live, "the node says its feed is stale");
+        var client = await FeedClient.ConnectAsync(node.WsUri);
+        await using var _ = client;
+
+        // docs/protocol.md, "Feed status": hello, then the status, for a client connecting while stale.
+        Assert.Equal(ServerMessage.BodyOneofCase.Hello, (await client.ReceiveAsync()).BodyCase);
+        var stale = await client.ReceiveAsync();
+        Assert.Equal(("stale", "bus_down"), (stale.Status?.State, stale.Status?.Reason));
+        await SubscribeAllAsync(client);
+
+        await using var watcher = await LiveClient.ConnectAsync(node.WsUri, "*");
+        await redis.RestartAsync();
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        await Eventually.UntilAsync(() => Assert.IsAssignableFrom<IBusStatus>(node.Server.Source).IsUp, "the node subscribes", TimeSpan.FromSeconds(30));
+        await new BusWriter(connection.GetDatabase(), "pub-back").SendAsync(Quote("BACK", 1));
+        await Eventually.UntilAsync(() => watcher.Holds(Latest(Quote("BACK", 1))), "the first quote after the bus came back");
+
+        // The first client hears live (ahead of the quotes that flow again, docs/protocol.md "Feed status").
+        using var deadline = Eventually.Deadline();
+        ServerMessage message;
+        do
+        {
+            message = await client.ReceiveAsync().WaitAsync(deadline.Token);
+        }
+        while (message.BodyCase is not (ServerMessage.BodyOneofCase.Status or ServerMessage.BodyOneofCase.Quotes));
+
+        Assert.Equal(("live", ""), (message.Status?.State, message.Status?.Reason));
+        Assert.True(node.Server.Source.Status.Current.Live);
+    }
+
     private static Task<TestServer> StartNodeAsync(RedisServer redis) =>
         TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
 
     private static async Task SubscribeAllAsync(FeedClient client)
     {
         await client.SendAsync(new ClientMessage { Subscribe = new Subscribe { RequestId = 1, Symbols = { "*" } } });
-        var answer = await client.ReceiveAsync();
+        var answer = await client.ReceiveSkippingStatusAsync();
         Assert.Equal(ServerMessage.BodyOneofCase.SubscribeResult, answer.BodyCase);
     }
 
