@@ -21,6 +21,13 @@ namespace PriceFeed.Protocol;
 /// </remarks>
 public static class RedisBus
 {
+    /// <summary>A publisher with nothing to send for this long publishes a heartbeat (a <c>BusEntry</c> with its epoch
+    /// alone) on the channel, so that nodes tell a silent publisher from a quiet market.</summary>
+    public const int HeartbeatIntervalMs = 1_000;
+
+    /// <summary>A node that heard nothing from its publisher for this long says its feed is stale (<c>publisher_silent</c>).</summary>
+    public const int SilentAfterMs = 3 * HeartbeatIntervalMs;
+
     public const string QuotesChannel = "pricefeed:v1:quotes";
 
     public const string StreamKey = "pricefeed:v1:stream";

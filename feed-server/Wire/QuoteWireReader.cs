@@ -23,6 +23,19 @@ internal static class QuoteWireReader
 {
     // Wire types (WireVarint, ...) are QuoteWireFormat's, field numbers the generated classes'.
 
+    /// <summary>
+    /// True for a publisher's heartbeat (docs/scale-out.md, "Heartbeat"): a <c>BusEntry</c> with its epoch and nothing
+    /// else, published (never streamed) when the publisher had nothing to send for a heartbeat interval.
+    /// </summary>
+    public static bool IsHeartbeat(ReadOnlySpan<byte> bytes)
+    {
+        var position = 0;
+        return TryReadTag(bytes, ref position, out var field, out var wireType)
+            && field == BusEntry.EpochFieldNumber && wireType == WireLengthDelimited
+            && TryReadLengthDelimited(bytes, ref position, out var epoch)
+            && !epoch.IsEmpty && position == bytes.Length;
+    }
+
     /// <summary>Reads a bus entry's envelope: epoch, ids and the batch's bytes, as spans into <paramref name="bytes"/>.</summary>
     /// <returns>False when the bytes are malformed, a field has the wrong wire type, or the entry has no id.</returns>
     public static bool TryReadBusEntry(ReadOnlySpan<byte> bytes, out BusEntryView entry)

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using PriceFeed.Protocol;
 using StackExchange.Redis;
 
@@ -12,15 +13,22 @@ internal sealed partial class RedisQuoteSink
 
     private void RunWriter()
     {
+        var lastSent = Environment.TickCount64;
         while (true)
         {
             if (_queue.TryTake(out var batch, FlushIntervalMs))
             {
                 Write(batch);
+                lastSent = Environment.TickCount64;
             }
             else if (_queue.IsCompleted)
             {
                 break;
+            }
+            else if (Environment.TickCount64 - lastSent >= RedisBus.HeartbeatIntervalMs)
+            {
+                SendHeartbeat();
+                lastSent = Environment.TickCount64;
             }
 
             SealIfDue();
@@ -36,6 +44,26 @@ internal sealed partial class RedisQuoteSink
         if (_resyncNeeded && CanSend())
         {
             Resync();
+        }
+    }
+
+    /// <summary>Nothing to publish for a heartbeat interval: tells the nodes the publisher is there (a quiet market, not a
+    /// stale feed; docs/scale-out.md, "Heartbeat"). Published only, never streamed or hashed; dropped while Redis is away.</summary>
+    private void SendHeartbeat()
+    {
+        if (!CanSend())
+        {
+            return;
+        }
+
+        _heartbeat ??= new Protocol.Bus.V1.BusEntry { Epoch = Epoch }.ToByteArray();
+        try
+        {
+            _ = _database.PublishAsync(s_channel, _heartbeat, CommandFlags.FireAndForget);
+        }
+        catch (RedisException)
+        {
+            // Disconnected between the check and the send: the next heartbeat or batch tries again.
         }
     }
 

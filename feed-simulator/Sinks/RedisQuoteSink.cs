@@ -70,6 +70,7 @@ internal sealed partial class RedisQuoteSink : IQuoteSink, IDisposable
     private bool _closed;
 
     // Writer thread only.
+    private byte[]? _heartbeat;
     private readonly byte[] _scratch = new byte[MaxQuotesPerMessage * MaxEntryBytes];
     private readonly Quote _quote = new();
     private readonly int[] _entryOfSymbol;

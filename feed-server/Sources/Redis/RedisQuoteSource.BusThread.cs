@@ -58,8 +58,20 @@ internal sealed partial class RedisQuoteSource
     /// <remarks>The caller flushes the pending quotes.</remarks>
     private void ApplyEntry(byte[]? message, bool live)
     {
+        _lastHeardTicks = Environment.TickCount64;
         if (!QuoteWireReader.TryReadBusEntry(message, out var entry))
         {
+            if (live && QuoteWireReader.IsHeartbeat(message))
+            {
+                // The publisher is there with nothing to send: a quiet market, not a stale feed.
+                if (!Status.Announced.Live && IsUp)
+                {
+                    AnnounceStatus(live: true, string.Empty);
+                }
+
+                return;
+            }
+
             Interlocked.Increment(ref _malformed);
             return;
         }

@@ -90,14 +90,22 @@ internal sealed partial class RedisQuoteSource
         var up = _subscribed && redis is not null && redis.IsConnected && redis.GetSubscriber().IsConnected(s_channel);
         // docs/protocol.md, "Feed status": stale while the bus is down, once the node serves (before, nobody listens);
         // live again with the first entry applied after it is back (ApplyEntry).
+        if (up && !IsUp)
+        {
+            // Back: the publisher gets a silence allowance from now, not from before the loss.
+            _lastHeardTicks = now;
+        }
+
         if (!up && _ready.Task.IsCompleted)
         {
             AnnounceStatus(live: false, StaleBusDown);
         }
         else if (up && _positioned)
         {
-            // Back and placed in the stream: what was missed follows as catch-up entries, after this.
-            AnnounceStatus(live: true, string.Empty);
+            // Back and placed in the stream (what was missed follows as catch-up entries, after this), unless the
+            // publisher has been silent past its heartbeat: then the market is not quiet, the feed is stale.
+            var silent = now - Volatile.Read(ref _lastHeardTicks) > RedisBus.SilentAfterMs;
+            AnnounceStatus(live: !silent, silent ? StalePublisherSilent : string.Empty);
         }
 
         if (Interlocked.Exchange(ref _up, up ? 1 : 0) == (up ? 1 : 0))

@@ -49,6 +49,10 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     /// <summary>The reason the feed is stale while the bus is down (docs/protocol.md, "Feed status").</summary>
     public const string StaleBusDown = "bus_down";
 
+    /// <summary>The reason the feed is stale while the bus is up but the publisher sent nothing, not even a heartbeat,
+    /// for <see cref="RedisBus.SilentAfterMs"/>.</summary>
+    public const string StalePublisherSilent = "publisher_silent";
+
     /// <summary>Bounds the wait for Redis at start-up; after it the client keeps reconnecting in the background.</summary>
     private const int ConnectTimeoutMs = 5_000;
 
@@ -79,6 +83,7 @@ internal sealed partial class RedisQuoteSource : IQuoteSource, IBusStatus
     private int _pendingCount;
     private long _lastReconcileTicks = long.MinValue / 2;
     private long _lastStatePollTicks;
+    private long _lastHeardTicks = Environment.TickCount64; // bus thread: the last entry or heartbeat from the publisher
     private readonly BusChain _chain = new();
     private bool _positioned;
     private bool _catchingUp;

@@ -23,7 +23,7 @@ internal static class BusTestKit
     public static Task<TestServer> StartLosslessNodeAsync(RedisServer redis, string? endpoint = null) =>
         StartNodeAsync(redis, options => options with
         {
-            Redis = endpoint ?? redis.Endpoint, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 18,
+            Redis = endpoint ?? redis.Endpoint, Policy = SlowConsumerPolicy.Drop, QueueCapacity = 1 << 18, ResumeDepth = 4096,
         });
 
     public static ExternalProcess StartPublisher(RedisServer redis, int symbols, int rate, int seconds, params string[] more) =>

@@ -122,7 +122,8 @@ public sealed class LosslessBusTests
         using var redis = await RedisServer.StartAsync();
         await using var nodeA = await StartLosslessNodeAsync(redis);
         await using var nodeB = await StartLosslessNodeAsync(redis);
-        using var publisher = StartPublisher(redis, Symbols, rate: 1_000, seconds: 5);
+        // Long enough that a loaded machine still has quotes flowing when the first client has subscribed.
+        using var publisher = StartPublisher(redis, Symbols, rate: 1_000, seconds: 12);
         await Eventually.UntilAsync(
             () => nodeA.Server.Source.Epoch.Current.StartsWith("pub-", StringComparison.Ordinal) && nodeB.Server.Source.Epoch.Current.StartsWith("pub-", StringComparison.Ordinal)
                 && nodeA.Server.Source.Published > 500,
@@ -135,7 +136,7 @@ public sealed class LosslessBusTests
             epoch = (await onA.ReadHelloAsync()).Epoch;
             await SubscribeAsync(onA, new Subscribe { RequestId = 1, Symbols = { "*" } });
             var quotes = 0;
-            await held.ReadUntilAsync(onA, () => ++quotes > 300);
+            await held.ReadUntilAsync(onA, () => ++quotes > 100);
         }
 
         // Away while the publisher goes on to its end.

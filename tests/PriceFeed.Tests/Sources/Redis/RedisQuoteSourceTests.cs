@@ -224,6 +224,35 @@ public sealed class RedisQuoteSourceTests
         Assert.True(node.Server.Source.Status.Current.Live);
     }
 
+    [Fact]
+    public async Task AQuietPublisherThatSendsHeartbeatsIsLiveAndASilentOneIsStale()
+    {
+        using var redis = await RedisServer.StartAsync();
+        await using var node = await StartNodeAsync(redis);
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        var writer = new BusWriter(connection.GetDatabase(), "pub-quiet");
+        await writer.SendAsync(Quote("QUIET", 1));
+        await Eventually.UntilAsync(() => node.Server.Source.Epoch.Current == "pub-quiet", "the node follows the publisher");
+
+        // A quiet market: no quote for 4 s, a heartbeat every 500 ms; the feed stays live all along.
+        var heartbeat = new PriceFeed.Protocol.Bus.V1.BusEntry { Epoch = "pub-quiet" }.ToByteArray();
+        for (var i = 0; i < 8; i++)
+        {
+            await writer.PublishAsync(heartbeat);
+            await Task.Delay(500);
+            Assert.True(node.Server.Source.Status.Current.Live, $"stale after {(i + 1) * 500} ms of heartbeats");
+        }
+
+        // Silence, not even a heartbeat: stale, publisher_silent, after the silence allowance.
+        await Eventually.UntilAsync(() => !node.Server.Source.Status.Current.Live, "the node says its publisher went silent");
+        Assert.Equal(RedisQuoteSource.StalePublisherSilent, node.Server.Source.Status.Current.Reason);
+        Assert.Equal(0, Assert.IsAssignableFrom<IBusStatus>(node.Server.Source).Malformed);
+
+        // A heartbeat again: live.
+        await writer.PublishAsync(heartbeat);
+        await Eventually.UntilAsync(() => node.Server.Source.Status.Current.Live, "live again with the next heartbeat");
+    }
+
     private static Task<TestServer> StartNodeAsync(RedisServer redis) =>
         TestServer.StartAsync(options => options with { Source = QuoteSourceKind.Redis, Redis = redis.Endpoint });
 
