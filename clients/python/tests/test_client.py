@@ -692,24 +692,26 @@ async def scenario_token_refresh(dll):
     async def refresh_async():
         refreshes["async"] += 1
         await asyncio.sleep(0)
-        return mint_token("alice", 3)
+        return mint_token("alice", 5)
 
     def refresh_plain():
         refreshes["plain"] += 1
-        return mint_token("bob", 3)
+        return mint_token("bob", 5)
 
     clients, recorders = [], []
     try:
-        first_exp = int(time.time()) + 3
+        # 5 s tokens: exp is whole seconds, and each refresh at 80% of what is left must make its round trip on a
+        # loaded machine.
+        first_exp = int(time.time()) + 5
         for sub, refresher in (("alice", refresh_async), ("bob", refresh_plain)):
             states = []
-            client = new_client(server.url, states, token=mint_token(sub, 3), token_refresher=refresher)
+            client = new_client(server.url, states, token=mint_token(sub, 5), token_refresher=refresher)
             await client.connect()
             clients.append((client, states))
             await client.subscribe("*")
             recorders.append(Recorder(client))
         assert clients[0][0].token_expires_at == first_exp, clients[0][0].token_expires_at
-        await asyncio.sleep(first_exp - time.time() + 3)
+        await asyncio.sleep(first_exp - time.time() + 5)
         for (client, states), recorder in zip(clients, recorders):
             count = recorder.count
             await until(lambda: recorder.count > count + 100, "quotes still flowing after the first token's exp", server)
