@@ -215,7 +215,10 @@ test('reconnects by itself after the server restarts, and prices move again', { 
   await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');
   await until('the page says it is reconnecting', () => /Reconnecting in/.test(document.getElementById('banner').textContent));
   // The server said go_away before its 1001: the page knows why it was closed and waits at least the hint.
-  assert.deepEqual(await page.evaluate(() => window.priceFeed.goAway()), { afterMs: 0, reason: 'shutdown' });
+  // (Its delay depends on how many clients the server had: another page's session may still have been closing.)
+  const hint = await page.evaluate(() => window.priceFeed.goAway());
+  assert.equal(hint?.reason, 'shutdown');
+  assert.ok(hint.afterMs >= 0 && hint.afterMs <= 1000, JSON.stringify(hint));
   assert.match(await page.textContent('#banner'), /server going away/);
 
   await control('start');

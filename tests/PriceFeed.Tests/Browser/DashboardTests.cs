@@ -22,7 +22,7 @@ public sealed class DashboardTests
     // Four minutes: the script takes about 30 s; a loaded 2-core build machine may take several times that.
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(4);
 
-    private static readonly Func<FeedServerOptions, FeedServerOptions> s_options = o => o with { Symbols = 60, Rate = 3_000, Seed = 6 };
+    private static readonly Func<FeedServerOptions, FeedServerOptions> s_options = o => o with { Symbols = 60, Rate = 3_000, Seed = 6, DrainSpreadMs = 1_000 };
 
     [Fact]
     public async Task DashboardConnectsShowsMovingPricesHonoursTheThrottleAndReconnects()
