@@ -16,16 +16,16 @@ public sealed class PriceFeedClientTokenTests
     {
         await using var server = await StartWithTokensAsync();
         var refreshes = 0;
-        // 5 s tokens: exp is whole seconds, and each refresh at 80% of what is left must make its round trip on a loaded machine.
-        var firstExp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
+        // 8 s tokens: exp is whole seconds, and each refresh at 80% of what is left must make its round trip on a loaded machine.
+        var firstExp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 8);
         await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
         {
             Url = server.WsUri,
-            Token = TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(5)),
+            Token = TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(8)),
             TokenRefresher = _ =>
             {
                 Interlocked.Increment(ref refreshes);
-                return ValueTask.FromResult(TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(5)));
+                return ValueTask.FromResult(TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(8)));
             },
         });
         Assert.Equal(firstExp, client.TokenExpiresAt);
@@ -33,7 +33,7 @@ public sealed class PriceFeedClientTokenTests
         await client.SubscribeAsync("*");
 
         // Two token lifetimes: each token is replaced before its exp, so the server never closes with 1008.
-        await Task.Delay(firstExp - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5));
+        await Task.Delay(firstExp - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(8));
         var count = recorder.Count;
         await Eventually.UntilAsync(() => recorder.Count > count + 100, "quotes still flowing");
 
@@ -51,12 +51,13 @@ public sealed class PriceFeedClientTokenTests
         // No clock skew: the first token is refused at a handshake as soon as its exp passes.
         await using var server = await TestServer.StartAsync(options => options with { Tokens = TestTokens.Validator() });
         await using var relay = new TcpRelay(server.Port);
-        // 4 s: exp is whole seconds, and the refresh at 80% of what is left must make its round trip on a loaded machine.
-        var firstExp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 4);
+        // 10 s: exp is whole seconds, and the refresh at 80% of what is left (2 s of slack) must make its round trip on a
+        // machine loaded by the whole suite (with 2 and 4 s tokens it lost that race there).
+        var firstExp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 10);
         await using var client = await PriceFeedClient.ConnectAsync(new PriceFeedClientOptions
         {
             Url = relay.WsUri,
-            Token = TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(4)),
+            Token = TestTokens.Mint("alice", ttl: TimeSpan.FromSeconds(10)),
             TokenRefresher = _ => ValueTask.FromResult(TestTokens.Mint("alice", ttl: TimeSpan.FromMinutes(10))),
         });
         await using var recorder = new QuoteRecorder(client);
