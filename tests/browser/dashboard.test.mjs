@@ -181,7 +181,7 @@ test('screenshot of the live board', async () => {
   console.log(`# screenshot: ${screenshotPath}`);
 });
 
-test('shows the server\'s slow-consumer warning with a countdown, then that it caught up', async () => {
+test('shows the server\'s slow-consumer warning with a countdown, then that it caught up; greys prices while the feed is stale', async () => {
   // The server side of the warning is tested with real stalled sockets (PriceFeedClientSignalTests, the Python
   // client's slow_consumer scenario); here the page's part: a second page whose socket passes through a route,
   // so the test can add the server's slow_consumer messages to what the real server sends.
@@ -204,6 +204,17 @@ test('shows the server\'s slow-consumer warning with a countdown, then that it c
     toPage.send(JSON.stringify({ slowConsumer: { cleared: true, limit: 1024 } }));
     await second.waitForFunction(() => /^Caught up/.test(document.getElementById('banner').textContent), undefined, { timeout: 5000, polling: 100 });
     assert.equal(await second.evaluate(() => window.priceFeed.slowConsumer()), 'caught up');
+    assert.equal(await second.evaluate(() => window.priceFeed.state()), 'live');
+
+    // Feed status: stale greys every price and says why; live brings them back.
+    toPage.send(JSON.stringify({ status: { state: 'stale', reason: 'bus_down', sinceNs: '1' } }));
+    await second.waitForFunction(() => document.getElementById('rows').classList.contains('feed-stale'), undefined, { timeout: 5000, polling: 100 });
+    assert.equal(await second.evaluate(() => window.priceFeed.feedStale()), 'bus_down');
+    assert.equal(await second.evaluate(() => window.priceFeed.state()), 'stale');
+    assert.match(await second.textContent('#banner'), /Prices may be stale.*bus down/);
+    toPage.send(JSON.stringify({ status: { state: 'live' } }));
+    await second.waitForFunction(() => !document.getElementById('rows').classList.contains('feed-stale'), undefined, { timeout: 5000, polling: 100 });
+    assert.equal(await second.evaluate(() => window.priceFeed.feedStale()), null);
     assert.equal(await second.evaluate(() => window.priceFeed.state()), 'live');
   } finally {
     await second.close();
