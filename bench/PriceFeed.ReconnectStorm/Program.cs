@@ -63,7 +63,7 @@ internal static class Program
             "--max-connections-per-ip", "100000", "--log-level", "warning",
         ];
         var serverArgs = ServerArgs(port);
-        var server = StartServer(dll, serverCpus, serverArgs);
+        Process? server = StartServer(dll, serverCpus, serverArgs);
         var standbyPort = FreePort();
         using var standby = failover ? StartServer(dll, serverCpus, ServerArgs(standbyPort)) : null;
         await using var balancer = failover ? new LoadBalancer(port, standbyPort) : null;
@@ -115,7 +115,7 @@ internal static class Program
             await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             server.Dispose();
             // failover: node B is up already; restart: the node comes back on its port.
-            server = failover ? Process.GetCurrentProcess() : StartServer(dll, serverCpus, serverArgs);
+            server = failover ? null : StartServer(dll, serverCpus, serverArgs);
             var deadline = Stopwatch.StartNew();
             while (reconnects.Count < count && deadline.Elapsed < TimeSpan.FromSeconds(90))
             {
@@ -129,7 +129,7 @@ internal static class Program
             await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
             foreach (var node in new[] { server, standby })
             {
-                if (node is null || node.Id == Environment.ProcessId || node.HasExited)
+                if (node is null || node.HasExited)
                 {
                     continue;
                 }
@@ -141,10 +141,7 @@ internal static class Program
                 }
             }
 
-            if (server.Id != Environment.ProcessId)
-            {
-                server.Dispose();
-            }
+            server?.Dispose();
         }
     }
 

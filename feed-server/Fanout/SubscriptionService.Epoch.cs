@@ -2,7 +2,8 @@ using PriceFeed.Server.Quotes;
 
 namespace PriceFeed.Server.Fanout;
 
-// A change of the source's epoch (docs/protocol.md, "Epoch"): every session gets the new hello and a snapshot of its
+// Changes the fan-out tells every session of: the source's status (docs/protocol.md, "Feed status") and its epoch
+// (docs/protocol.md, "Epoch"): for the epoch every session gets the new hello and a snapshot of its
 // symbols in the new epoch, and nothing of the old epoch after that hello.
 internal sealed partial class SubscriptionService
 {
