@@ -45,6 +45,21 @@ public sealed class WireContractTests
             ("unsubscribe", 2, FieldType.Message, false),
             ("ping", 3, FieldType.Message, false),
             ("auth", 4, FieldType.Message, false),
+            ("subscribe_bars", 5, FieldType.Message, false),
+            ("unsubscribe_bars", 6, FieldType.Message, false),
+        ],
+        ["SubscribeBars"] =
+        [
+            ("request_id", 1, FieldType.UInt64, false),
+            ("symbols", 2, FieldType.String, true),
+            ("interval_s", 3, FieldType.UInt32, false),
+            ("history", 4, FieldType.UInt32, false),
+        ],
+        ["UnsubscribeBars"] =
+        [
+            ("request_id", 1, FieldType.UInt64, false),
+            ("symbols", 2, FieldType.String, true),
+            ("interval_s", 3, FieldType.UInt32, false),
         ],
         ["Hello"] =
         [
@@ -68,6 +83,20 @@ public sealed class WireContractTests
         ["Pong"] = [("client_time_ns", 1, FieldType.Int64, false), ("server_time_ns", 2, FieldType.Int64, false)],
         ["Error"] = [("code", 1, FieldType.UInt32, false), ("message", 2, FieldType.String, false)],
         ["AuthResult"] = [("expires_at_ns", 1, FieldType.Int64, false)],
+        ["Bar"] =
+        [
+            ("symbol", 1, FieldType.String, false),
+            ("interval_s", 2, FieldType.UInt32, false),
+            ("start_ns", 3, FieldType.Int64, false),
+            ("open", 4, FieldType.Double, false),
+            ("high", 5, FieldType.Double, false),
+            ("low", 6, FieldType.Double, false),
+            ("close", 7, FieldType.Double, false),
+            ("volume", 8, FieldType.UInt64, false),
+            ("trades", 9, FieldType.UInt32, false),
+            ("closed", 10, FieldType.Bool, false),
+        ],
+        ["BarBatch"] = [("bars", 1, FieldType.Message, true)],
         ["ServerMessage"] =
         [
             ("hello", 1, FieldType.Message, false),
@@ -77,6 +106,7 @@ public sealed class WireContractTests
             ("pong", 5, FieldType.Message, false),
             ("error", 6, FieldType.Message, false),
             ("auth_result", 10, FieldType.Message, false),
+            ("bars", 11, FieldType.Message, false),
         ],
     };
 
@@ -120,9 +150,9 @@ public sealed class WireContractTests
     {
         string[] Body(MessageDescriptor d) => d.Oneofs.Single(o => o.Name == "body").Fields.Select(f => f.Name).Order().ToArray();
 
-        Assert.Equal(new[] { "auth", "ping", "subscribe", "unsubscribe" }, Body(ClientMessage.Descriptor));
+        Assert.Equal(new[] { "auth", "ping", "subscribe", "subscribe_bars", "unsubscribe", "unsubscribe_bars" }, Body(ClientMessage.Descriptor));
         Assert.Equal(
-            new[] { "auth_result", "error", "go_away", "hello", "pong", "quotes", "slow_consumer", "snapshot", "status", "subscribe_result" },
+            new[] { "auth_result", "bars", "error", "go_away", "hello", "pong", "quotes", "slow_consumer", "snapshot", "status", "subscribe_result" },
             Body(ServerMessage.Descriptor));
     }
 
@@ -139,5 +169,9 @@ public sealed class WireContractTests
         Assert.Equal(FeedStatus.Descriptor, ServerMessage.Descriptor.FindFieldByName("status").MessageType);
         Assert.Equal(SlowConsumer.Descriptor, ServerMessage.Descriptor.FindFieldByName("slow_consumer").MessageType);
         Assert.Equal(GoAway.Descriptor, ServerMessage.Descriptor.FindFieldByName("go_away").MessageType);
+        Assert.Equal(SubscribeBars.Descriptor, ClientMessage.Descriptor.FindFieldByName("subscribe_bars").MessageType);
+        Assert.Equal(UnsubscribeBars.Descriptor, ClientMessage.Descriptor.FindFieldByName("unsubscribe_bars").MessageType);
+        Assert.Equal(BarBatch.Descriptor, ServerMessage.Descriptor.FindFieldByName("bars").MessageType);
+        Assert.Equal(Bar.Descriptor, BarBatch.Descriptor.FindFieldByName("bars").MessageType);
     }
 }
