@@ -7,7 +7,8 @@ namespace PriceFeed.Client;
 
 /// <summary>A PriceFeed subscriber that stays connected: subscribe, then <c>await foreach</c> over <see cref="ReadQuotesAsync"/>.</summary>
 /// <remarks>
-/// <para><b>Model.</b> Quotes arrive through <see cref="ReadQuotesAsync"/> only. Everything else is an
+/// <para><b>Model.</b> Quotes arrive through <see cref="ReadQuotesAsync"/> only, and bars through
+/// <see cref="ReadBarsAsync"/> (see <see cref="SubscribeBarsAsync"/>). Everything else is an
 /// event: <see cref="GapDetected"/> fires on the reader, just before the quote that reveals the gap is
 /// yielded; <see cref="StateChanged"/> fires on the client's connection loop. Handlers should return
 /// quickly; an exception thrown by a <see cref="StateChanged"/> handler closes the client and is rethrown
@@ -40,7 +41,7 @@ namespace PriceFeed.Client;
 /// <para>Thread-safety: every member may be called from any thread; one <see cref="ReadQuotesAsync"/>
 /// enumeration at a time.</para>
 /// </remarks>
-public sealed class PriceFeedClient : IAsyncDisposable
+public sealed partial class PriceFeedClient : IAsyncDisposable
 {
     /// <summary>Heartbeat intervals without any frame after which a connection is declared dead and replaced.</summary>
     /// <remarks>2.5: the server pings every interval and the client pings every half interval, so a live
@@ -173,15 +174,28 @@ public sealed class PriceFeedClient : IAsyncDisposable
     {
         var request = new Subscribe { ThrottleMs = _options.ThrottleMs };
         request.Symbols.AddRange(ValidSymbols(symbols));
+        return await RequestAsync(
+            requestId =>
+            {
+                request.RequestId = requestId;
+                return new ClientMessage { Subscribe = request };
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the request <paramref name="build"/> makes for a fresh request id and returns its
+    /// <c>subscribe_result</c>; a request whose connection is lost before the answer is sent again on the next one.</summary>
+    private async Task<SubscribeResult> RequestAsync(Func<ulong, ClientMessage> build, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var connection = await WaitForConnectionAsync(cancellationToken).ConfigureAwait(false);
-            request.RequestId = (ulong)Interlocked.Increment(ref _nextRequestId);
+            var requestId = (ulong)Interlocked.Increment(ref _nextRequestId);
             var answer = new TaskCompletionSource<SubscribeResult?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _pending[request.RequestId] = answer;
+            _pending[requestId] = answer;
             try
             {
-                if (await TrySendAsync(connection, new ClientMessage { Subscribe = request }, cancellationToken).ConfigureAwait(false)
+                if (await TrySendAsync(connection, build(requestId), cancellationToken).ConfigureAwait(false)
                     && await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false) is { } result)
                 {
                     return result;
@@ -189,7 +203,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
             }
             finally
             {
-                _pending.TryRemove(request.RequestId, out _);
+                _pending.TryRemove(requestId, out _);
             }
 
             // The connection was lost before the answer: wait until the client has given up on it, then try the next one.
@@ -398,6 +412,8 @@ public sealed class PriceFeedClient : IAsyncDisposable
             {
                 connection.Settled = true;
             }
+
+            await ResubscribeBarsAsync(connection, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -431,6 +447,8 @@ public sealed class PriceFeedClient : IAsyncDisposable
                     pending.TrySetResult(null);
                 }
 
+                // Their answers will never come; a caller's request is sent again with a new id.
+                _barRequests.Clear();
                 connection.Dispose();
                 if (_stopping.IsCancellationRequested)
                 {
@@ -534,6 +552,9 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
                         OnSubscribeResult(message.SubscribeResult);
                         break;
+                    case ServerMessage.BodyOneofCase.Bars:
+                        Accept(message.Bars);
+                        break;
                     case ServerMessage.BodyOneofCase.Status:
                         var status = new FeedStatusEventArgs(
                             message.Status.State != "stale", message.Status.Reason, DateTimeOffset.UnixEpoch.AddTicks(message.Status.SinceNs / 100));
@@ -632,6 +653,13 @@ public sealed class PriceFeedClient : IAsyncDisposable
 
     private void OnSubscribeResult(Protocol.V1.SubscribeResult result)
     {
+        if (_barRequests.TryRemove(result.RequestId, out var barTerms))
+        {
+            // A subscribe_bars answer: its symbols are bar series, not quote subscriptions.
+            OnBarsSubscribed(result, barTerms);
+            return;
+        }
+
         // Before the snapshot that follows is dispatched, so that its quotes pass the subscription filter.
         if (result.Accepted.Count > 0)
         {
@@ -655,17 +683,22 @@ public sealed class PriceFeedClient : IAsyncDisposable
             }
         }
 
-        if (_pending.TryGetValue(result.RequestId, out var answer))
-        {
-            answer.TrySetResult(ToResult(result));
-        }
-
+        Answer(result);
         if (_pendingResume is { } resume && resume.RequestId == result.RequestId)
         {
             _pendingResume = null;
             var recovered = new HashSet<string>(result.Recovered, StringComparer.Ordinal);
             Resumed?.Invoke(this, new ResumedEventArgs(_epoch, resume.EpochChanged,
                 [.. resume.Held.Where(recovered.Contains)], [.. resume.Held.Where(s => !recovered.Contains(s))]));
+        }
+    }
+
+    /// <summary>Completes the caller's request that <paramref name="result"/> answers, if a caller waits for it.</summary>
+    private void Answer(Protocol.V1.SubscribeResult result)
+    {
+        if (_pending.TryGetValue(result.RequestId, out var answer))
+        {
+            answer.TrySetResult(ToResult(result));
         }
     }
 
@@ -727,6 +760,7 @@ public sealed class PriceFeedClient : IAsyncDisposable
         }
 
         _buffer.Complete(cause);
+        _bars.Complete(cause);
         var closed = cause ?? new ObjectDisposedException(nameof(PriceFeedClient));
         // Callers that wait for a connection from now on fail at once, and so do those already waiting.
         var failed = NewConnectedSource();

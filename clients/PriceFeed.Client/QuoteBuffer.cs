@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace PriceFeed.Client;
 
 /// <summary>
@@ -24,12 +22,10 @@ namespace PriceFeed.Client;
 /// </remarks>
 internal sealed class QuoteBuffer
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly ReplaceableQueue<string, Quote> _queue = new(quote => quote.Symbol, StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Pending> _newestPendingBySymbol = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _lastAcceptedSeq = new(StringComparer.Ordinal);
     private readonly int _capacity;
-    private int _count;
     private long _conflated;
     private long _stale;
 
@@ -42,16 +38,7 @@ internal sealed class QuoteBuffer
     public long Stale => Interlocked.Read(ref _stale);
 
     /// <summary>Quotes waiting for the reader.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
+    public int Count => _queue.Count;
 
     /// <summary>Queues <paramref name="quote"/> unless it is stale; false when it was ignored.</summary>
     public bool TryWrite(Quote quote)
@@ -60,23 +47,18 @@ internal sealed class QuoteBuffer
         {
             if (_lastAcceptedSeq.TryGetValue(quote.Symbol, out var last) && quote.Seq <= last)
             {
-                _stale++;
+                Interlocked.Increment(ref _stale);
                 return false;
             }
 
             _lastAcceptedSeq[quote.Symbol] = quote.Seq;
-            if (_count >= _capacity && _newestPendingBySymbol.TryGetValue(quote.Symbol, out var waiting))
+            // Past capacity, a quote of a symbol with one waiting replaces it in place.
+            if (_queue.Write(quote, (_, waiting) => waiting >= _capacity))
             {
-                waiting.Quote = quote;
-                _conflated++;
-                return true;
+                Interlocked.Increment(ref _conflated);
             }
 
-            var pending = new Pending(quote);
-            _newestPendingBySymbol[quote.Symbol] = pending;
-            _count++;
-            // Unbounded: the bound is enforced above, so the write always succeeds until Complete.
-            return _queue.Writer.TryWrite(pending);
+            return true;
         }
     }
 
@@ -100,36 +82,11 @@ internal sealed class QuoteBuffer
     }
 
     /// <summary>Takes the oldest waiting quote, if any.</summary>
-    public bool TryRead(out Quote quote)
-    {
-        if (!_queue.Reader.TryRead(out var pending))
-        {
-            quote = null!;
-            return false;
-        }
-
-        lock (_lock)
-        {
-            quote = pending.Quote;
-            _count--;
-            if (_newestPendingBySymbol.TryGetValue(quote.Symbol, out var newest) && ReferenceEquals(newest, pending))
-            {
-                _newestPendingBySymbol.Remove(quote.Symbol);
-            }
-        }
-
-        return true;
-    }
+    public bool TryRead(out Quote quote) => _queue.TryRead(out quote);
 
     /// <summary>Waits until a quote is waiting (true) or the buffer is completed and empty (false, or the completion's exception).</summary>
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _queue.Reader.WaitToReadAsync(cancellationToken);
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _queue.WaitToReadAsync(cancellationToken);
 
     /// <summary>No more quotes: the reader drains what is left, then ends (with <paramref name="error"/> when not null).</summary>
-    public void Complete(Exception? error) => _queue.Writer.TryComplete(error);
-
-    /// <summary>A queued quote; the connection loop may replace it with a newer one of the same symbol until the reader takes it.</summary>
-    private sealed class Pending(Quote quote)
-    {
-        public Quote Quote { get; set; } = quote;
-    }
+    public void Complete(Exception? error) => _queue.Complete(error);
 }
