@@ -1,4 +1,4 @@
-"""PriceFeed client: ordered quotes from a PriceFeed server, with reconnect, resync and gap detection."""
+"""PriceFeed client: ordered quotes and bars from a PriceFeed server, with reconnect, resync and gap detection."""
 
 from .client import (
     DEAD_AFTER_HEARTBEATS,
@@ -9,13 +9,16 @@ from .client import (
     PriceFeedError,
     connect,
 )
+from .bars import MAX_BAR_HISTORY, to_frame
 
 __all__ = [
     "DEAD_AFTER_HEARTBEATS",
+    "MAX_BAR_HISTORY",
     "JSON",
     "PROTO",
     "ConnectionState",
     "PriceFeedClient",
     "PriceFeedError",
     "connect",
+    "to_frame",
 ]

@@ -40,6 +40,12 @@ Model (the same as the C# PriceFeed.Client):
   server (``subscribe_result`` with ``request_id`` 0) and forgotten here.
 * The client pings every half heartbeat interval (announced in ``hello``) and replaces a connection
   on which no frame of any kind arrived for ``DEAD_AFTER_HEARTBEATS`` intervals.
+* Bars: ``subscribe_bars(symbols, interval_s, history=0, throttle_ms=0)`` subscribes to the OHLCV bars the server
+  computes; they come from ``client.bars()`` (``async for``), or to ``on_bar(bar)`` on the connection task instead
+  when that callback is given. Per symbol and interval every closed bar comes exactly once, in start order, with no
+  gap, also across reconnects: the re-subscribe asks for the history since the last closed bar delivered, and the
+  overlap is dropped (``bars_ignored_as_stale``). ``to_frame(bars)`` makes a pandas DataFrame of them (module
+  ``pricefeed_client.bars``).
 * A buffer holds up to ``buffer_capacity`` quotes for a slow reader; past that it conflates by
   symbol (the newest quote replaces the one waiting, keeping its place), so the newest quote of every
   symbol always arrives. ``quotes_conflated`` counts what it discarded.
@@ -49,7 +55,6 @@ Everything runs on the caller's asyncio event loop; the client is not thread-saf
 
 import asyncio
 import base64
-import collections
 import enum
 import inspect
 import json
@@ -61,6 +66,8 @@ import websockets
 from google.protobuf import json_format
 
 from . import pricefeed_v1_pb2 as pb
+from ._queue import ReplaceableQueue
+from .bars import BarSubscriber, check_symbols as _check_symbols
 
 try:
     # websockets 13 and later: the new asyncio implementation, whose header argument has a new name.
@@ -116,15 +123,6 @@ class PriceFeedError(Exception):
         self.transient = transient
 
 
-class _Pending:
-    """A queued quote; a newer quote of the same symbol may replace it until the reader takes it."""
-
-    __slots__ = ("quote",)
-
-    def __init__(self, quote):
-        self.quote = quote
-
-
 class _QuoteBuffer:
     """FIFO while the reader keeps up, conflating by symbol past ``capacity``; also the seq guard.
 
@@ -135,12 +133,8 @@ class _QuoteBuffer:
 
     def __init__(self, capacity):
         self._capacity = capacity
-        self._queue = collections.deque()
-        self._newest_pending = {}
+        self._queue = ReplaceableQueue(lambda quote: quote.symbol)
         self._last_accepted = {}
-        self._ready = asyncio.Event()
-        self._error = None
-        self._completed = False
         self.conflated = 0
         self.stale = 0
 
@@ -161,35 +155,16 @@ class _QuoteBuffer:
             self.stale += 1
             return
         self._last_accepted[quote.symbol] = quote.seq
-        waiting = self._newest_pending.get(quote.symbol)
-        if waiting is not None and len(self._queue) >= self._capacity:
-            waiting.quote = quote
+        # Past capacity, a quote of a symbol with one waiting replaces it in place.
+        if self._queue.write(quote, lambda _waiting, count: count >= self._capacity):
             self.conflated += 1
-            return
-        pending = _Pending(quote)
-        self._newest_pending[quote.symbol] = pending
-        self._queue.append(pending)
-        self._ready.set()
 
     def complete(self, error=None):
-        self._completed = True
-        self._error = error
-        self._ready.set()
+        self._queue.complete(error)
 
     async def read(self):
         """The oldest waiting quote; None once completed and drained (or the completion's error)."""
-        while not self._queue:
-            if self._completed:
-                if self._error is not None:
-                    raise self._error
-                return None
-            self._ready.clear()
-            await self._ready.wait()
-        pending = self._queue.popleft()
-        quote = pending.quote
-        if self._newest_pending.get(quote.symbol) is pending:
-            del self._newest_pending[quote.symbol]
-        return quote
+        return await self._queue.read()
 
 
 class _Link:
@@ -209,7 +184,7 @@ def _backoff(attempt, base, cap):
     return random.uniform(0, min(cap, base * (2 ** min(attempt - 1, 30))))
 
 
-class PriceFeedClient:
+class PriceFeedClient(BarSubscriber):
     """A PriceFeed subscriber that stays connected.
 
     ::
@@ -226,7 +201,7 @@ class PriceFeedClient:
     def __init__(self, url, *, token=None, subprotocol=PROTO, throttle_ms=0, buffer_capacity=8192,
                  reconnect_delay=0.25, max_reconnect_delay=10.0, connect_timeout=10.0,
                  on_gap=None, on_state=None, on_resume=None, resume_on_reconnect=True, on_slow_consumer=None,
-                 on_go_away=None, token_refresher=None, on_status=None):
+                 on_go_away=None, token_refresher=None, on_status=None, on_bar=None):
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must be a ws:// or wss:// URL such as ws://127.0.0.1:8080/ws; it is {url!r}")
         if subprotocol not in (PROTO, JSON):
@@ -270,6 +245,7 @@ class PriceFeedClient:
         self.state = ConnectionState.CONNECTING
         self.hello = None
         self.gaps_detected = 0
+        self._init_bars(on_bar)
 
     @property
     def quotes_conflated(self):
@@ -321,6 +297,12 @@ class PriceFeedClient:
         Accepted symbols are subscribed again on every reconnect; a request whose answer is lost
         with the connection is sent again on the next one.
         """
+        return await self._request(symbols, lambda request_id: pb.ClientMessage(subscribe=pb.Subscribe(
+            request_id=request_id, symbols=symbols, throttle_ms=self._throttle_ms)))
+
+    async def _request(self, symbols, build):
+        """Sends the request ``build(request_id)`` makes for a fresh request id and returns its ``SubscribeResult``; a
+        request whose connection is lost before the answer is sent again on the next one."""
         _check_symbols(symbols)
         while True:
             ws = await self._wait_connected()
@@ -330,9 +312,7 @@ class PriceFeedClient:
             answer = asyncio.get_running_loop().create_future()
             self._pending[request_id] = answer
             try:
-                message = pb.ClientMessage(subscribe=pb.Subscribe(
-                    request_id=request_id, symbols=symbols, throttle_ms=self._throttle_ms))
-                if await self._try_send(ws, message):
+                if await self._try_send(ws, build(request_id)):
                     result = await answer
                     if result is not None:
                         return result
@@ -450,6 +430,8 @@ class PriceFeedClient:
                 await ws.send(self._encode(pb.ClientMessage(subscribe=request)))
             else:
                 link.settled = True
+            for bar_request in self._bar_resubscribe_messages():
+                await ws.send(self._encode(bar_request))
         except asyncio.TimeoutError:
             _abort(ws)
             raise PriceFeedError(f"no hello within connect_timeout ({self._connect_timeout} s)") from None
@@ -479,6 +461,8 @@ class PriceFeedClient:
                 for answer in self._pending.values():
                     if not answer.done():
                         answer.set_result(None)
+                # Their answers will never come; a caller's request is sent again with a new id.
+                self._bar_requests.clear()
                 if self._closing:
                     return
                 if not cause.transient:
@@ -539,6 +523,8 @@ class PriceFeedClient:
                         link.answered = True
                         link.settled = link.settled or len(result.recovered) == len(result.accepted)
                     self._on_subscribe_result(result)
+                elif kind == "bars":
+                    self._accept_bars(message.bars)
                 elif kind == "status":
                     self._set_feed_status(message.status.state, message.status.reason, message.status.since_ns)
                 elif kind == "go_away":
@@ -625,14 +611,18 @@ class PriceFeedClient:
                 self._buffer.write(quote)
 
     def _on_subscribe_result(self, result):
+        bar_terms = self._bar_requests.pop(result.request_id, None)
+        if bar_terms is not None:
+            # A subscribe_bars answer: its symbols are bar series, not quote subscriptions.
+            self._on_bars_subscribed(result, bar_terms)
+            self._answer(result)
+            return
         # Before the snapshot that follows is dispatched, so that its quotes pass the subscription filter.
         self._subscriptions.update(result.accepted)
         if result.request_id == 0:
             # docs/protocol.md, "Token refresh": symbols the refreshed token no longer covers were dropped by the server.
             self._subscriptions.difference_update(rejection.symbol for rejection in result.rejected)
-        answer = self._pending.get(result.request_id)
-        if answer is not None and not answer.done():
-            answer.set_result(result)
+        self._answer(result)
         resume = self._pending_resume
         if resume is not None and resume[0] == result.request_id:
             self._pending_resume = None
@@ -641,6 +631,12 @@ class PriceFeedClient:
             if self._on_resume is not None:
                 self._on_resume([s for s in held if s in recovered], [s for s in held if s not in recovered],
                                 epoch_changed)
+
+    def _answer(self, result):
+        """Completes the caller's request that ``result`` answers, if a caller waits for it."""
+        answer = self._pending.get(result.request_id)
+        if answer is not None and not answer.done():
+            answer.set_result(result)
 
     def _set_feed_status(self, state, reason, since_ns):
         if state == "stale":
@@ -730,6 +726,7 @@ class PriceFeedClient:
         self._closing = True
         self._closed_error = cause
         self._buffer.complete(cause)
+        self._bars.complete(cause)
         # None wakes the callers waiting for a connection or an answer; they see the client closed.
         # (Results rather than exceptions: nobody may be waiting, and asyncio warns of unread exceptions.)
         for waiter in (self._connected, self._connection_ended, *self._pending.values()):
@@ -756,11 +753,6 @@ def _token_expiry(token):
         return None
     exp = payload.get("exp") if isinstance(payload, dict) else None
     return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
-
-
-def _check_symbols(symbols):
-    if not symbols or not all(isinstance(s, str) and s for s in symbols):
-        raise ValueError("give at least one symbol, none of them empty")
 
 
 def _abort(ws):

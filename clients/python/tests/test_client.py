@@ -4,9 +4,12 @@
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
 Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted, resume_lossless, slow_consumer,
-token_refresh (default: all). Each starts its own servers on free
+token_refresh, bars, bars_json, bars_cut, bars_frame (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
+
+Over 300 lines because every scenario shares the server, relay and scripted-peer helpers above them, and the
+C# test runs them all through this one entry point.
 """
 
 import argparse
@@ -29,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import websockets  # noqa: E402
 
-from pricefeed_client import JSON, PROTO, ConnectionState, PriceFeedClient  # noqa: E402
+from pricefeed_client import JSON, PROTO, ConnectionState, PriceFeedClient, to_frame  # noqa: E402
 from pricefeed_client import pricefeed_v1_pb2 as pb  # noqa: E402
 
 TIMEOUT = 30.0  # seconds; generous, so that a busy build machine cannot fail a correct test
@@ -730,6 +733,177 @@ async def scenario_token_refresh(dll):
         server.kill()
 
 
+class BarCheck:
+    """Collects bars (pass ``add`` as on_bar, or ``read`` a client's bars()) and checks the client's promise per symbol
+    and interval as they come: each closed bar starts one interval after the previous closed one (no gap, no repeat),
+    and a bar in progress starts after the last closed one."""
+
+    def __init__(self):
+        self.all = []
+        self.closed = {}
+        self.violations = []
+        self._task = None
+
+    def add(self, bar):
+        closed = self.closed.setdefault((bar.symbol, bar.interval_s), [])
+        if closed:
+            last = closed[-1].start_ns
+            if bar.closed and bar.start_ns != last + bar.interval_s * 1_000_000_000:
+                self.violations.append(f"{bar.symbol}/{bar.interval_s}s: closed bar at {bar.start_ns} after {last}")
+            elif not bar.closed and bar.start_ns <= last:
+                self.violations.append(f"{bar.symbol}/{bar.interval_s}s: bar in progress at {bar.start_ns} after {last}")
+        if bar.closed:
+            closed.append(bar)
+        self.all.append(bar)
+
+    def read(self, client):
+        async def read():
+            async for bar in client.bars():
+                self.add(bar)
+        self._task = asyncio.ensure_future(read())
+        return self
+
+    def fewest_closed(self, symbols, interval_s=1):
+        """Closed bars of the symbol with the fewest; raises the reader's failure at once."""
+        if self._task is not None and self._task.done() and not self._task.cancelled() and self._task.exception():
+            raise self._task.exception()
+        return min(len(self.closed.get((s, interval_s), [])) for s in symbols)
+
+    async def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+
+def bar_server(dll, seed):
+    """5 symbols that trade often: 1 s bars fill at once."""
+    return ServerProcess(dll, free_port(), "--symbols", "5", "--rate", "200", "--seed", str(seed),
+                         "--heartbeat-ms", HEARTBEAT_MS).started()
+
+
+async def scenario_bars(dll, subprotocol=PROTO):
+    """History (the closed bars an earlier client read), then bars in progress and each bar closed, in both
+    subprotocols; an interval the server does not offer is rejected."""
+    server = await bar_server(dll, 31)
+    early, client = PriceFeedClient(server.url, subprotocol=subprotocol), PriceFeedClient(server.url, subprotocol=subprotocol)
+    earlier, check = BarCheck(), BarCheck()
+    try:
+        symbols = server.http_json("/api/symbols")
+        await early.connect()
+        await early.subscribe_bars("*", 1)
+        earlier.read(early)
+        await until(lambda: earlier.fewest_closed(symbols) >= 3, "3 closed bars of every symbol", server)
+
+        await client.connect()
+        result = await client.subscribe_bars(symbols + ["NO.SUCH"], 1, history=2)
+        assert list(result.accepted) == symbols, result
+        assert [(r.symbol, r.reason) for r in result.rejected] == [("NO.SUCH", "unknown_symbol")], result
+        check.read(client)
+        await until(lambda: check.fewest_closed(symbols) >= 4 and any(not b.closed for b in check.all),
+                    "the history, bars in progress and 2 more closed bars of every symbol", server)
+        refused = await client.subscribe_bars(symbols[0], 2)
+        assert [(r.symbol, r.reason) for r in refused.rejected] == [(symbols[0], "interval_not_offered")], refused
+        await earlier.stop()
+        await check.stop()
+        assert not check.violations and not earlier.violations, check.violations + earlier.violations
+        for symbol in symbols:
+            # The history is the earlier client's closed bars, the same values.
+            earlier_bars = {b.start_ns: b for b in earlier.closed[(symbol, 1)]}
+            for bar in check.closed[(symbol, 1)][:2]:
+                assert bar == earlier_bars[bar.start_ns], (bar, earlier_bars.get(bar.start_ns))
+            for bar in check.closed[(symbol, 1)]:
+                assert bar.low <= min(bar.open, bar.close) and bar.high >= max(bar.open, bar.close), bar
+        assert any(not b.closed and b.volume > 0 for b in check.all), "a bar in progress with trades"
+        assert client.bar_subscriptions == {(s, 1) for s in symbols} and not client.subscriptions, client.bar_subscriptions
+        print(f"bars ({subprotocol}): {len(check.all)} bars, {sum(map(len, check.closed.values()))} closed, "
+              "history as read before, in order")
+    finally:
+        await early.close()
+        await client.close()
+        server.kill()
+
+
+async def scenario_bars_cut(dll):
+    """Cut off by the relay mid-interval for more than two intervals: through on_bar, every closed bar comes exactly
+    once, consecutive, with no gap; the overlap of the history asked for after the reconnect is dropped."""
+    server = await bar_server(dll, 33)
+    relay = await TcpRelay(server.port).start()
+    states = []
+    check = BarCheck()
+    client = new_client(relay.url, states, on_bar=check.add)
+    try:
+        symbols = server.http_json("/api/symbols")
+        await client.connect()
+        await client.subscribe_bars(["*"], 1, history=1)
+        await until(lambda: check.fewest_closed(symbols) >= 2, "2 closed bars of every symbol", server)
+        closed_at_cut = {s: len(check.closed[(s, 1)]) for s in symbols}
+        cut_at = time.monotonic()
+        relay.cut()
+        await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)
+        await asyncio.sleep(max(0.0, 2.5 - (time.monotonic() - cut_at)))
+        relay.restore()
+        await until(lambda: client.state == ConnectionState.CONNECTED
+                    and all(len(check.closed[(s, 1)]) >= closed_at_cut[s] + 5 for s in symbols),
+                    "5 more closed bars of every symbol after the cut", server)
+        assert not check.violations, check.violations
+        for symbol in symbols:
+            starts = [b.start_ns for b in check.closed[(symbol, 1)]]
+            assert all(b - a == 1_000_000_000 for a, b in zip(starts, starts[1:])), (symbol, starts)
+        assert client.bars_ignored_as_stale > 0, "the re-subscribe's history overlapped what was delivered"
+        assert client.buffered_bars == 0, "with on_bar, nothing waits for bars()"
+        print(f"bars_cut: {sum(map(len, check.closed.values()))} closed bars, each once, no gap; "
+              f"{client.bars_ignored_as_stale} dropped as the overlap")
+    finally:
+        await client.close()
+        await relay.close()
+        server.kill()
+
+
+async def scenario_bars_frame(dll):
+    """to_frame: a DataFrame indexed by bar start (UTC), one row per bar; without pandas, an ImportError naming it."""
+    server = await bar_server(dll, 35)
+    client = PriceFeedClient(server.url)
+    check = BarCheck()
+    try:
+        symbols = server.http_json("/api/symbols")
+        await client.connect()
+        await client.subscribe_bars(["*"], 1)
+        check.read(client)
+        await until(lambda: check.fewest_closed(symbols) >= 3, "3 closed bars of every symbol", server)
+        await check.stop()
+        bars = [bar for bar in check.all if bar.closed]
+        frame = to_frame(bars)
+        assert list(frame.columns) == ["symbol", "interval", "open", "high", "low", "close", "volume", "trades",
+                                       "closed"], list(frame.columns)
+        assert frame.index.name == "start" and str(frame.index.tz) == "UTC", (frame.index.name, frame.index.tz)
+        assert len(frame) == len(bars) and frame["closed"].all(), frame
+        first = frame.iloc[0]
+        assert (first["symbol"], first["interval"], first["open"], first["close"], first["volume"], first["trades"]) == (
+            bars[0].symbol, 1, bars[0].open, bars[0].close, bars[0].volume, bars[0].trades), (first, bars[0])
+        assert frame.index[0].value == bars[0].start_ns, (frame.index[0], bars[0].start_ns)
+        one = frame[frame["symbol"] == symbols[0]]
+        assert one.index.is_monotonic_increasing and len(one) >= 3, one
+
+        # pandas is optional: without it, to_frame says what to install.
+        saved = sys.modules.get("pandas")
+        sys.modules["pandas"] = None
+        try:
+            to_frame(bars)
+            raise AssertionError("to_frame worked without pandas")
+        except ImportError as error:
+            assert "python3-pandas" in str(error) and "pip install pandas" in str(error), error
+        finally:
+            sys.modules["pandas"] = saved
+        print(f"bars_frame: {len(frame)} rows of {frame['symbol'].nunique()} symbols, indexed by UTC start; "
+              "an ImportError naming python3-pandas without pandas")
+    finally:
+        await client.close()
+        server.kill()
+
+
 SCENARIOS = {
     "ordered": scenario_ordered,
     "ordered_json": lambda dll: scenario_ordered(dll, JSON),
@@ -742,6 +916,10 @@ SCENARIOS = {
     "slow_consumer": scenario_slow_consumer,
     "go_away": scenario_go_away,
     "token_refresh": scenario_token_refresh,
+    "bars": scenario_bars,
+    "bars_json": lambda dll: scenario_bars(dll, JSON),
+    "bars_cut": scenario_bars_cut,
+    "bars_frame": scenario_bars_frame,
 }
 
 

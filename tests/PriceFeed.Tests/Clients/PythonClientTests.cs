@@ -5,7 +5,7 @@ namespace PriceFeed.Tests.Clients;
 
 /// <summary>
 /// Runs the Python client's interop scenarios (clients/python/tests/test_client.py) with Debian's
-/// python3, python3-websockets and python3-protobuf, which ./test.sh installs. Each scenario starts and
+/// python3, python3-websockets, python3-protobuf and python3-pandas (for <c>bars_frame</c>), which ./test.sh installs. Each scenario starts and
 /// stops its own server processes; a failure shows everything the script printed.
 /// </summary>
 public sealed class PythonClientTests
@@ -28,6 +28,10 @@ public sealed class PythonClientTests
     [InlineData("slow_consumer")]
     [InlineData("go_away")]
     [InlineData("token_refresh")]
+    [InlineData("bars")]
+    [InlineData("bars_json")]
+    [InlineData("bars_cut")]
+    [InlineData("bars_frame")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
