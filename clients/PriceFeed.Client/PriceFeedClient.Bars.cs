@@ -165,6 +165,17 @@ public sealed partial class PriceFeedClient
         }
     }
 
+    /// <summary>Forgets every bar subscription of <paramref name="symbols"/>, at any interval: the server dropped them
+    /// (a refreshed token no longer covers the symbols), so a reconnect does not ask for them again.</summary>
+    private void DropBarSeriesOf(IEnumerable<string> symbols)
+    {
+        var dropped = symbols.ToHashSet(StringComparer.Ordinal);
+        lock (_subscriptionsLock)
+        {
+            _barSubscriptions = _barSubscriptions.Where(s => !dropped.Contains(s.Key.Symbol)).ToDictionary();
+        }
+    }
+
     /// <summary>True when a subscription in <paramref name="subscriptions"/> brings the bars of <paramref name="series"/>.</summary>
     private static bool Covers(Dictionary<BarKey, BarTerms> subscriptions, BarKey series) =>
         subscriptions.ContainsKey(series) || subscriptions.ContainsKey(series with { Symbol = Wildcard });

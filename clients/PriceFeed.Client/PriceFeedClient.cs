@@ -681,6 +681,9 @@ public sealed partial class PriceFeedClient : IAsyncDisposable
                 updated.ExceptWith(result.Rejected.Select(rejection => rejection.Symbol));
                 _subscriptions = updated;
             }
+
+            // Their bars stopped too (docs/protocol.md, "Bars").
+            DropBarSeriesOf(result.Rejected.Select(rejection => rejection.Symbol));
         }
 
         Answer(result);

@@ -210,6 +210,11 @@ class BarSubscriber:
             for symbol in result.accepted:
                 self._bar_subscriptions[(symbol, terms.interval_s)] = terms
 
+    def _drop_bar_series_of(self, symbols):
+        """Forgets every bar subscription of ``symbols``: the server dropped them (a refreshed token no longer covers
+        the symbols), so a reconnect does not ask for them again."""
+        self._bar_subscriptions = {key: terms for key, terms in self._bar_subscriptions.items() if key[0] not in symbols}
+
     def _bar_resubscribe_messages(self):
         """The subscribe_bars of a new connection, each with a request id of its own, registered for its answer."""
         messages = []

@@ -622,6 +622,8 @@ class PriceFeedClient(BarSubscriber):
         if result.request_id == 0:
             # docs/protocol.md, "Token refresh": symbols the refreshed token no longer covers were dropped by the server.
             self._subscriptions.difference_update(rejection.symbol for rejection in result.rejected)
+            # Their bars stopped too (docs/protocol.md, "Bars").
+            self._drop_bar_series_of({rejection.symbol for rejection in result.rejected})
         self._answer(result)
         resume = self._pending_resume
         if resume is not None and resume[0] == result.request_id:

@@ -4,7 +4,7 @@
     python3 clients/python/tests/test_client.py --server-dll feed-server/bin/Release/net10.0/PriceFeed.Server.dll [scenario ...]
 
 Scenarios: ordered, ordered_json, restart, slow_reader, dead, resume_cut, resume_scripted, resume_lossless, slow_consumer,
-token_refresh, bars, bars_json, bars_cut, bars_frame (default: all). Each starts its own servers on free
+token_refresh, bars, bars_json, bars_cut, bars_frame, bars_scripted (default: all). Each starts its own servers on free
 ports, signals them by PID (SIGTERM to stop, SIGSTOP/SIGCONT to freeze) and kills whatever is left
 in a finally block. Exit code 0 when every scenario passed; a failure prints the server's output.
 
@@ -34,6 +34,7 @@ import websockets  # noqa: E402
 
 from pricefeed_client import JSON, PROTO, ConnectionState, PriceFeedClient, to_frame  # noqa: E402
 from pricefeed_client import pricefeed_v1_pb2 as pb  # noqa: E402
+from pricefeed_client.bars import history_since  # noqa: E402
 
 TIMEOUT = 30.0  # seconds; generous, so that a busy build machine cannot fail a correct test
 HEARTBEAT_MS = "500"  # a dead connection is found in about 1.5 s instead of 45 s
@@ -570,6 +571,13 @@ class ScriptedConnection:
             if message.WhichOneof("body") == "subscribe":
                 return message.subscribe
 
+    async def receive(self, kind):
+        """The next message of ``kind`` the client sent (pings and others skipped)."""
+        while True:
+            message = pb.ClientMessage.FromString(await asyncio.wait_for(self._ws.recv(), TIMEOUT))
+            if message.WhichOneof("body") == kind:
+                return getattr(message, kind)
+
     async def answer(self, request, recovered=()):
         await self.send(subscribe_result=pb.SubscribeResult(
             request_id=request.request_id, accepted=request.symbols, recovered=recovered))
@@ -904,6 +912,64 @@ async def scenario_bars_frame(dll):
         server.kill()
 
 
+async def scenario_bars_scripted(_dll):
+    """The bar guard and re-subscribe against a scripted peer, exactly: the history asked for after a reconnect per
+    series, the overlap dropped, and series a refreshed token no longer covers not asked for again."""
+    second = 1_000_000_000
+    peer = await ScriptedPeer().start()
+    client = PriceFeedClient(peer.url, reconnect_delay=0.02, max_reconnect_delay=0.05)
+
+    def batch_of(*bars):
+        return pb.BarBatch(bars=[pb.Bar(symbol=s, interval_s=1, start_ns=t, open=1, high=2, low=0.5, close=1.5,
+                                        volume=10, trades=2, closed=c) for s, t, c in bars])
+
+    async def read(bars, *expected):
+        for symbol, start, closed in expected:
+            bar = await asyncio.wait_for(bars.__anext__(), TIMEOUT)
+            assert (bar.symbol, bar.start_ns, bar.closed) == (symbol, start, closed), (bar, symbol, start, closed)
+
+    try:
+        connecting = asyncio.ensure_future(client.connect())
+        connection = await peer.accept(scripted_hello("e", 0))
+        await asyncio.wait_for(connecting, TIMEOUT)
+        bars = client.bars()
+        subscribing = asyncio.ensure_future(client.subscribe_bars(["AAA", "BBB", "CCC"], 1, history=2))
+        request = await connection.receive("subscribe_bars")
+        assert (list(request.symbols), request.interval_s, request.history) == (["AAA", "BBB", "CCC"], 1, 2), request
+        await connection.send(subscribe_result=pb.SubscribeResult(request_id=request.request_id, accepted=request.symbols))
+        await asyncio.wait_for(subscribing, TIMEOUT)
+        t = time.time_ns() // second * second - 3 * second
+        await connection.send(bars=batch_of(("AAA", t, True), ("BBB", t - second, True), ("AAA", t + second, False)))
+        await read(bars, ("AAA", t, True), ("BBB", t - second, True), ("AAA", t + second, False))
+
+        # docs/protocol.md, "Token refresh": request id 0 lists what the server dropped; its bars stop too.
+        await connection.send(subscribe_result=pb.SubscribeResult(
+            rejected=[pb.Rejection(symbol="CCC", reason="not_entitled")]))
+        await until(lambda: client.bar_subscriptions == {("AAA", 1), ("BBB", 1)}, "the client forgets CCC's bars")
+
+        before = time.time_ns()
+        await connection.go_away()
+        connection = await peer.accept(scripted_hello("e", 0))
+        requests = [await connection.receive("subscribe_bars") for _ in range(2)]
+        after = time.time_ns()
+        for request in requests:
+            last = {"AAA": t, "BBB": t - second}[request.symbols[0]]
+            assert len(request.symbols) == 1 and request.interval_s == 1, request
+            assert history_since(last, 1, before) <= request.history <= history_since(last, 1, after), (request, last)
+            await connection.send(subscribe_result=pb.SubscribeResult(request_id=request.request_id,
+                                                                      accepted=request.symbols))
+        # The history overlaps what was read: the overlap and a bar in progress it closed are dropped.
+        await connection.send(bars=batch_of(("AAA", t, True), ("AAA", t + second, True), ("BBB", t - second, True),
+                                            ("BBB", t, True), ("AAA", t + second, False), ("AAA", t + 2 * second, False)))
+        await read(bars, ("AAA", t + second, True), ("BBB", t, True), ("AAA", t + 2 * second, False))
+        assert client.bars_ignored_as_stale == 3, client.bars_ignored_as_stale
+        print(f"bars_scripted: histories {sorted(r.history for r in requests)} after the reconnect, the overlap dropped")
+        await connection.go_away()
+    finally:
+        await client.close()
+        await peer.close()
+
+
 SCENARIOS = {
     "ordered": scenario_ordered,
     "ordered_json": lambda dll: scenario_ordered(dll, JSON),
@@ -920,6 +986,7 @@ SCENARIOS = {
     "bars_json": lambda dll: scenario_bars(dll, JSON),
     "bars_cut": scenario_bars_cut,
     "bars_frame": scenario_bars_frame,
+    "bars_scripted": scenario_bars_scripted,
 }
 
 

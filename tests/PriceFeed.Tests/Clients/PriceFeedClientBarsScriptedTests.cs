@@ -69,6 +69,24 @@ public sealed class PriceFeedClientBarsScriptedTests
     }
 
     [Fact]
+    public async Task DoesNotSubscribeAgainToTheBarsOfSymbolsARefreshedTokenNoLongerCovers()
+    {
+        await using var peer = ScriptedFeedPeer.Start();
+        await using var session = await Session.StartAsync(peer);
+        await session.SubscribeBarsAsync(["AAA", "BBB"], interval: 1, history: 0);
+        await session.SubscribeBarsAsync(["AAA"], interval: 60, history: 0);
+
+        // docs/protocol.md, "Token refresh": request id 0 lists what the server dropped; bars of it stop too.
+        var dropped = new PriceFeed.Protocol.V1.SubscribeResult();
+        dropped.Rejected.Add(new Rejection { Symbol = "AAA", Reason = "not_entitled" });
+        await session.Connection.SendAsync(new ServerMessage { SubscribeResult = dropped });
+        await Eventually.UntilAsync(() => session.Client.BarSubscriptions.Count == 1, "the client forgets AAA's bars");
+
+        var again = Assert.Single(await session.ReconnectAsync());
+        Assert.Equal(["BBB"], again.Symbols);
+    }
+
+    [Fact]
     public async Task ForgetsAnUnsubscribedSeriesDroppingItsBarsInFlightAndStartsAfreshWhenSubscribedAgain()
     {
         await using var peer = ScriptedFeedPeer.Start();

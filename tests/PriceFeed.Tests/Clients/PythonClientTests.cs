@@ -32,6 +32,7 @@ public sealed class PythonClientTests
     [InlineData("bars_json")]
     [InlineData("bars_cut")]
     [InlineData("bars_frame")]
+    [InlineData("bars_scripted")]
     public async Task ScenarioPasses(string scenario)
     {
         var script = Path.Combine(RepositoryPaths.Root, "clients", "python", "tests", "test_client.py");
