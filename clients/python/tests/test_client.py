@@ -848,6 +848,8 @@ async def scenario_bars_cut(dll):
         await client.subscribe_bars(["*"], 1, history=1)
         await until(lambda: check.fewest_closed(symbols) >= 2, "2 closed bars of every symbol", server)
         closed_at_cut = {s: len(check.closed[(s, 1)]) for s in symbols}
+        # Mid-interval (the simulator stamps quotes with this machine's clock): the bar in progress closes while away.
+        await asyncio.sleep((1.5 - time.time() % 1) % 1)
         cut_at = time.monotonic()
         relay.cut()
         await until(lambda: any(s == ConnectionState.RECONNECTING for s, _ in states), "the client notices the cut", server)

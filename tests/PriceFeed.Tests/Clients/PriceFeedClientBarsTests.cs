@@ -75,7 +75,9 @@ public sealed class PriceFeedClientBarsTests
         await using var bars = new BarRecorder(client);
         await Eventually.UntilAsync(() => bars.FewestClosed(symbols, Interval) >= 2, "2 closed bars of every symbol", detail: () => server.Output);
 
-        // Cut off mid-interval for more than two intervals: bars close on the server meanwhile.
+        // Cut off mid-interval (the simulator stamps quotes with this machine's clock) for more than two intervals: bars
+        // close on the server meanwhile, and the one in progress at the cut closes while the client is away.
+        await Eventually.UntilAsync(() => DateTime.UtcNow.Millisecond is >= 400 and < 600, "the middle of an interval");
         var cutAt = DateTime.UtcNow;
         var closedAtCut = symbols.ToDictionary(s => s, s => bars.Closed(s, Interval).Count);
         relay.Cut();
