@@ -39,7 +39,7 @@ namespace PriceFeed.Client;
 /// <see cref="PriceFeedClientOptions.BufferCapacity"/> quotes that conflates by symbol when the reader falls
 /// behind; <see cref="QuotesConflated"/> counts what it discarded.</para>
 /// <para>Thread-safety: every member may be called from any thread; one <see cref="ReadQuotesAsync"/>
-/// enumeration at a time.</para>
+/// enumeration at a time, and one <see cref="ReadBarsAsync"/> enumeration.</para>
 /// </remarks>
 public sealed partial class PriceFeedClient : IAsyncDisposable
 {
