@@ -18,6 +18,7 @@ public sealed partial class DashboardVendoredFilesTests
     [InlineData("/" + Library, "text/javascript")]
     [InlineData("/lightweight-charts.LICENSE.txt", "text/plain")]
     [InlineData("/lightweight-charts.NOTICE.txt", "text/plain")]
+    [InlineData("/chart.js", "text/javascript")]
     public async Task TheServerServesTheFileWithItsContentType(string path, string mediaType)
     {
         await using var server = await TestServer.StartAsync();
@@ -48,8 +49,20 @@ public sealed partial class DashboardVendoredFilesTests
         Assert.Contains($"v{pinned}", await File.ReadAllTextAsync(Path.Combine(DashboardFolder, "lightweight-charts.NOTICE.txt")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ThePageLoadsTheLibraryFromTheServerNotACdn()
+    {
+        var index = await File.ReadAllTextAsync(Path.Combine(DashboardFolder, "index.html"));
+
+        Assert.Contains($"<script src=\"{Library}\"", index, StringComparison.Ordinal);
+        Assert.DoesNotMatch(ExternalScript(), index);
+    }
+
     private static string DashboardFolder => Path.Combine(RepositoryPaths.Root, "feed-server", "Session", "Dashboard");
 
     [GeneratedRegex(@"Lightweight Charts\S* v(?<version>\d+\.\d+\.\d+\S*)")]
     private static partial Regex VersionBanner();
+
+    [GeneratedRegex(@"<(script|link)[^>]+(src|href)=""(https?:)?//", RegexOptions.IgnoreCase)]
+    private static partial Regex ExternalScript();
 }
