@@ -7,9 +7,9 @@ cd "$(dirname "$0")"
 log() { printf '==> %s\n' "$*"; }
 
 # --- Debian packages: Python and its websockets/protobuf for the interop clients; Chromium for the
-#     dashboard's browser tests; redis-server for the scale-out tests (they start their own on a free
-#     port; the package's service is not used). ---
-apt_packages=(python3 python3-websockets python3-protobuf chromium redis-server)
+#     dashboard's browser tests; redis-server for the scale-out tests and nginx for the test of the nginx front
+#     (they start their own on a free port; the packages' services are not used). ---
+apt_packages=(python3 python3-websockets python3-protobuf chromium redis-server nginx)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -60,6 +60,8 @@ internal sealed partial class ClientSession
             {
                 complete = DrainDeferred(ref writer, now) && DrainFifo(ref writer) && DrainPending(ref writer, now);
                 writer.Finish();
+                // Bars after quotes, in messages of their own; a closed bar is read from the book, so it waits, never lost.
+                complete = DrainBars(now) && complete;
             }
             finally
             {

@@ -40,11 +40,17 @@ internal sealed partial class ClientSession
     private struct FrameWriter
     {
         private readonly ClientSession _session;
+        private readonly QuoteFrameKind _kind;
         private IByteBuffer? _frame;
         private long _oldestPublishNs;
         private bool _wrote;
 
-        public FrameWriter(ClientSession session) => _session = session;
+        /// <param name="kind"><see cref="QuoteFrameKind.Quotes"/> or <see cref="QuoteFrameKind.Bars"/>.</param>
+        public FrameWriter(ClientSession session, QuoteFrameKind kind = QuoteFrameKind.Quotes)
+        {
+            _session = session;
+            _kind = kind;
+        }
 
         /// <summary>The frame being filled, started if needed, with room for one more entry.</summary>
         public IByteBuffer Frame
@@ -73,6 +79,18 @@ internal sealed partial class ClientSession
             _session._delivered++;
         }
 
+        /// <summary>A bar went into the frame.</summary>
+        public readonly void AddedBar() => _session._barsDelivered++;
+
+        /// <summary>As <see cref="Finish"/>, but emits the message also when it holds no entry (a history with no bars).</summary>
+        public void FinishAlways()
+        {
+            _ = Frame;
+            _wrote = true;
+            EmitCurrent();
+            _session._context.Flush();
+        }
+
         public void Finish()
         {
             if (_frame is not null && _frame.WriterIndex > _session._format.HeaderReserve)
@@ -99,13 +117,17 @@ internal sealed partial class ClientSession
 
         private void EmitCurrent()
         {
-            _session._fanout.Metrics.ObservePublishToWrite(_oldestPublishNs);
+            if (_kind == QuoteFrameKind.Quotes)
+            {
+                _session._fanout.Metrics.ObservePublishToWrite(_oldestPublishNs);
+            }
+
             // The channel owns the frame from here, even if the write fails.
             var frame = _frame!;
             _frame = null;
             _oldestPublishNs = 0;
             _wrote = true;
-            _session.Emit(frame, QuoteFrameKind.Quotes, flush: false);
+            _session.Emit(frame, _kind, flush: false);
         }
     }
 }

@@ -51,7 +51,7 @@ internal sealed partial class ClientSession : IRunnable
     private readonly IChannelHandlerContext _context;
     private readonly FanoutContext _fanout;
     private readonly QuoteFrameFormat _format;
-    private readonly PendingQueue _pending;
+    private readonly PendingQueue<SymbolSubscription> _pending;
     private readonly UpdateFifo _fifo;
     // The state of every part lives here, each field with the thread that owns it, so the sharing
     // between the fan-out thread and the event loop reads in one place.
@@ -62,6 +62,7 @@ internal sealed partial class ClientSession : IRunnable
     private long _conflated;      // fan-out thread
     private long _conflatedLate;  // event loop: FIFO entries the log lost, replaced by the latest
     private long _delivered;      // event loop
+    private long _barsDelivered;  // event loop
     private long _dropped;        // event loop
     private long _drainsScheduled; // fan-out thread
     private long _frames;         // event loop
@@ -78,7 +79,7 @@ internal sealed partial class ClientSession : IRunnable
         _fanout = fanout;
         _format = format;
         Entitlements = entitlements ?? Entitlements.All;
-        _pending = new PendingQueue(this);
+        _pending = new PendingQueue<SymbolSubscription>(new SymbolSubscription(this, -1, 0, viaWildcard: false));
         _fifo = fanout.DropOldest
             ? new UpdateFifo(fanout.QueueCapacity, overwriteOldest: true)
             : new UpdateFifo(Math.Min(fanout.QueueCapacity, ConflateFifoCapacity), overwriteOldest: false);
@@ -92,6 +93,9 @@ internal sealed partial class ClientSession : IRunnable
     public long Conflated => Volatile.Read(ref _conflated) + Volatile.Read(ref _conflatedLate);
 
     public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Bars written to the client (history, updates and closed bars).</summary>
+    public long BarsDelivered => Volatile.Read(ref _barsDelivered);
 
     public long Dropped => Volatile.Read(ref _dropped);
 

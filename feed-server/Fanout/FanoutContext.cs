@@ -1,8 +1,11 @@
+using PriceFeed.Server.Bars;
+using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Metrics;
 
 namespace PriceFeed.Server.Fanout;
 
-/// <summary>What every client session shares: the caches it reads quotes from, its bounds, the metrics it feeds, the history a resume replays from (null: resume is off).</summary>
+/// <summary>What every client session shares: the caches it reads quotes from, its bounds, the metrics it feeds, the history a
+/// resume replays from (null: resume is off), the bars and the symbols' names they are sent with (null: no bars).</summary>
 internal sealed record FanoutContext(
     LastValueCache Cache,
     QuoteLog Log,
@@ -10,4 +13,6 @@ internal sealed record FanoutContext(
     int QueueCapacity,
     int SlowConsumerGraceMs,
     ServerMetrics Metrics,
-    SymbolHistory? History = null);
+    SymbolHistory? History = null,
+    BarBook? Bars = null,
+    SymbolTable? Symbols = null);

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using System.Globalization;
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
@@ -21,6 +22,7 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
 {
     private static readonly byte[] s_quotesHeader = "{\"quotes\":{\"quotes\":["u8.ToArray();
     private static readonly byte[] s_snapshotHeader = "{\"snapshot\":{\"quotes\":["u8.ToArray();
+    private static readonly byte[] s_barsHeader = "{\"bars\":{\"bars\":["u8.ToArray();
     private static readonly byte[] s_trailer = "]}}"u8.ToArray();
     private static readonly byte[] s_sendTimeStart = "],\"sendTimeNs\":\""u8.ToArray();
     private static readonly byte[] s_sendTimeEnd = "\"}}"u8.ToArray();
@@ -76,12 +78,32 @@ internal sealed class JsonQuoteFrames : QuoteFrameFormat
         return length == 0 ? 0 : 1 + length;
     }
 
+    public override int MaxBarEntryBytes => 1 + BarJsonEncoder.MaxEntryBytes;
+
+    public override int WriteBar(ReadOnlySpan<byte> symbol, uint intervalSeconds, in BarValue bar, bool closed, Span<byte> destination)
+    {
+        destination[0] = (byte)',';
+        return 1 + BarJsonEncoder.WriteEntry(symbol, intervalSeconds, bar, closed, destination[1..]);
+    }
+
     public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs)
     {
-        var header = kind == QuoteFrameKind.Snapshot ? s_snapshotHeader : s_quotesHeader;
+        var header = kind switch
+        {
+            QuoteFrameKind.Snapshot => s_snapshotHeader,
+            QuoteFrameKind.Bars => s_barsHeader,
+            _ => s_quotesHeader,
+        };
         var start = HeaderReserve + 1 - header.Length;
+        if (frame.WriterIndex == HeaderReserve)
+        {
+            // No entry (an empty history): the header's [ has no comma to land on, so make room for it.
+            ByteBuffers.WritableSpan(frame, 1);
+            frame.SetWriterIndex(HeaderReserve + 1);
+        }
+
         frame.SetBytes(start, header);
-        if (sendTimeNs == 0)
+        if (kind == QuoteFrameKind.Bars || sendTimeNs == 0)
         {
             // proto3 JSON leaves a default out.
             frame.WriteBytes(s_trailer);

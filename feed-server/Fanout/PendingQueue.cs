@@ -1,8 +1,16 @@
 namespace PriceFeed.Server.Fanout;
 
+/// <summary>The link of an intrusive <see cref="PendingQueue{T}"/>: a node is its own queue entry.</summary>
+internal abstract class PendingNode<T>
+    where T : PendingNode<T>
+{
+    /// <summary>The next node in the queue; written by producers and the consumer as the algorithm says.</summary>
+    internal T? Next;
+}
+
 /// <summary>
-/// The conflation queue of one client: subscriptions with an update pending, in the order they
-/// became pending. Intrusive (the subscriptions are the nodes), so enqueueing allocates nothing.
+/// The conflation queue of one client: subscriptions (of quotes, or of bars) with an update pending, in the
+/// order they became pending. Intrusive (the subscriptions are the nodes), so enqueueing allocates nothing.
 /// </summary>
 /// <remarks>
 /// <para>Producers (<see cref="Enqueue"/>): the fan-out thread, and the session's own drain, which
@@ -14,21 +22,23 @@ namespace PriceFeed.Server.Fanout;
 /// <para>The algorithm is Dmitry Vyukov's intrusive MPSC node queue: one atomic exchange per
 /// enqueue, none per dequeue, and a stub node so the consumer can always hand back the last real node.</para>
 /// </remarks>
-internal sealed class PendingQueue
+internal sealed class PendingQueue<T>
+    where T : PendingNode<T>
 {
-    private readonly SymbolSubscription _stub;
-    private SymbolSubscription _head;  // producer side: last node enqueued
-    private SymbolSubscription _tail;  // consumer side: next node to look at
+    private readonly T _stub;
+    private T _head;  // producer side: last node enqueued
+    private T _tail;  // consumer side: next node to look at
 
-    public PendingQueue(ClientSession owner)
+    /// <param name="stub">A node that is never enqueued otherwise: the queue's placeholder.</param>
+    public PendingQueue(T stub)
     {
-        _stub = new SymbolSubscription(owner, -1, 0, viaWildcard: false);
+        _stub = stub;
         _head = _stub;
         _tail = _stub;
     }
 
-    /// <summary>Adds <paramref name="node"/> at the end. Any thread that flipped the node's <see cref="SymbolSubscription.Pending"/> to 1.</summary>
-    public void Enqueue(SymbolSubscription node)
+    /// <summary>Adds <paramref name="node"/> at the end. Any thread that flipped the node's pending flag to 1.</summary>
+    public void Enqueue(T node)
     {
         node.Next = null;
         var previous = Interlocked.Exchange(ref _head, node);
@@ -36,7 +46,7 @@ internal sealed class PendingQueue
     }
 
     /// <summary>Takes the oldest pending subscription; false when empty (or an enqueue is half done). Event loop only.</summary>
-    public bool TryDequeue(out SymbolSubscription node)
+    public bool TryDequeue(out T node)
     {
         var tail = _tail;
         var next = Volatile.Read(ref tail.Next);

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Wire;
@@ -40,10 +41,24 @@ internal sealed class ProtobufQuoteFrames : QuoteFrameFormat
     public override int CopyLogged(long sequence, Span<byte> destination, out ulong seq, out long publishTimeNs) =>
         _log.CopyEntry(sequence, destination, out seq, out publishTimeNs);
 
+    public override int MaxBarEntryBytes => BarEncoder.MaxEntryBytes;
+
+    public override int WriteBar(ReadOnlySpan<byte> symbol, uint intervalSeconds, in BarValue bar, bool closed, Span<byte> destination) =>
+        BarEncoder.WriteEntry(symbol, intervalSeconds, bar, closed, destination);
+
     public override WebSocketFrame Seal(IByteBuffer frame, QuoteFrameKind kind, long sendTimeNs)
     {
-        var tag = kind == QuoteFrameKind.Snapshot ? QuoteEncoder.TagSnapshot : QuoteEncoder.TagQuotes;
-        frame.SetWriterIndex(frame.WriterIndex + QuoteEncoder.WriteBatchSendTime(ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxSendTimeBytes), sendTimeNs));
+        var tag = kind switch
+        {
+            QuoteFrameKind.Snapshot => QuoteEncoder.TagSnapshot,
+            QuoteFrameKind.Bars => BarEncoder.TagBars,
+            _ => QuoteEncoder.TagQuotes,
+        };
+        if (kind != QuoteFrameKind.Bars)
+        {
+            frame.SetWriterIndex(frame.WriterIndex + QuoteEncoder.WriteBatchSendTime(ByteBuffers.WritableSpan(frame, QuoteEncoder.MaxSendTimeBytes), sendTimeNs));
+        }
+
         var reserve = HeaderReserve;
         var bodyLength = frame.WriterIndex - reserve;
         var start = reserve - QuoteEncoder.MessageHeaderLength(bodyLength);

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Ring;
 using PriceFeed.Server.Wire;
@@ -25,6 +26,8 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     private readonly SourceEpoch? _epoch;
     private readonly SourceStatus? _status;
     private readonly SubscriptionService? _sessions;
+    private readonly BarBook? _bars;
+    private readonly BarRegistry? _barRegistry;
     private readonly byte[] _entry = new byte[QuoteEncoder.MaxEntryBytes];
     private readonly byte[] _jsonEntry = new byte[QuoteJsonEncoder.MaxEntryBytes];
     private ClientSession[] _toWake = new ClientSession[256];
@@ -36,10 +39,15 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
     /// <param name="epoch">The source's epoch, made current at each <see cref="QuoteEvent.EpochChangeMarker"/>.</param>
     /// <param name="sessions">The open sessions, told of each change of epoch and of status.</param>
     /// <param name="status">The source's reachability, made current at each <see cref="QuoteEvent.StatusChangeMarker"/>.</param>
+    /// <param name="bars">The bars computed from the quotes; null when the server computes none.</param>
+    /// <param name="barRegistry">Who subscribes to which bars.</param>
     public QuoteFanoutHandler(
         LastValueCache cache, QuoteLog log, SymbolTable symbols, SubscriptionRegistry registry, SymbolHistory? history = null,
-        SourceEpoch? epoch = null, SubscriptionService? sessions = null, SourceStatus? status = null)
+        SourceEpoch? epoch = null, SubscriptionService? sessions = null, SourceStatus? status = null,
+        BarBook? bars = null, BarRegistry? barRegistry = null)
     {
+        _bars = bars;
+        _barRegistry = barRegistry;
         _status = status;
         _history = history;
         _epoch = epoch;
@@ -92,6 +100,8 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         // either finds this quote there or has it offered (SymbolHistory.TryCollect).
         _history?.Append(data, _entry.AsSpan(0, entryLength));
         _cache.Write(data, _entry.AsSpan(0, entryLength), _jsonEntry.AsSpan(0, jsonLength));
+        // The bars too, before the fence: a bar subscribe reads the book after its registry change, as a quote subscribe reads the cache.
+        var barsChanged = _bars?.OnQuote(data) ?? 0;
 
         // The cache first, then a full fence, then the subscribers; a subscribe changes the registry, then
         // fences (SubscriptionRegistry.Change), then reads its snapshot from the cache. So either this quote
@@ -123,7 +133,50 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
             }
         }
 
+        if (barsChanged != 0)
+        {
+            OfferBars(data.SymbolId, barsChanged);
+        }
+
         Volatile.Write(ref _processed, _processed + 1);
+    }
+
+    /// <summary>
+    /// The bar clock ticked (about a second after the last tick, just past a whole second): closes the bars whose end is
+    /// past by the close delay, with flat bars where nothing traded, and wakes their subscribers. Between batches.
+    /// </summary>
+    public void OnTick()
+    {
+        if (_bars is null)
+        {
+            return;
+        }
+
+        var listener = new ClosedBarsListener(this);
+        _bars.CloseDue(UnixClock.NowNs(), ref listener);
+        WakeSessions();
+    }
+
+    /// <summary>Flags the changed bars of <paramref name="symbolId"/> (intervals in <paramref name="intervals"/>) to their subscribers.</summary>
+    private void OfferBars(int symbolId, int intervals)
+    {
+        for (var interval = 0; interval < BarIntervals.Count; interval++)
+        {
+            if ((intervals & (1 << interval)) == 0)
+            {
+                continue;
+            }
+
+            foreach (var subscription in _barRegistry!.Get(symbolId, interval))
+            {
+                var session = subscription.Session;
+                if (session.OfferBar(subscription) && session.WakeBatch != _batch)
+                {
+                    session.WakeBatch = _batch;
+                    NoteToWake(session);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -145,6 +198,7 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         }
 
         _history?.Forget();
+        _bars?.ForgetVolumes();
         _cache.Forget(_symbols.Count);
         _epoch?.Enter();
         Interlocked.MemoryBarrier();
@@ -197,5 +251,15 @@ internal sealed class QuoteFanoutHandler : IEventHandler<QuoteEvent>
         }
 
         _toWakeCount = 0;
+    }
+
+    /// <summary>Offers the bars the clock closed, symbol by symbol, after a full fence (the book's writes before the registry's read).</summary>
+    private readonly struct ClosedBarsListener(QuoteFanoutHandler handler) : IBarListener
+    {
+        public void BarsChanged(int symbolId, int intervalMask)
+        {
+            Interlocked.MemoryBarrier();
+            handler.OfferBars(symbolId, intervalMask);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using DotNetty.Buffers;
 using PriceFeed.Server.Codecs.WebSockets;
 
@@ -36,6 +37,12 @@ internal abstract class QuoteFrameFormat
 
     /// <summary>Appends an update replayed from the <see cref="SymbolHistory"/>; returns its length.</summary>
     public abstract int CopyReplayed(in HistoryEntry update, Span<byte> destination);
+
+    /// <summary>The most bytes one call to <see cref="WriteBar"/> may write.</summary>
+    public abstract int MaxBarEntryBytes { get; }
+
+    /// <summary>Appends one bar (docs/protocol.md, "Bars") to <paramref name="destination"/>; returns its length.</summary>
+    public abstract int WriteBar(ReadOnlySpan<byte> symbol, uint intervalSeconds, in BarValue bar, bool closed, Span<byte> destination);
 
     /// <summary>Writes the message around the entries of <paramref name="frame"/> (at least one) and wraps it as a WebSocket frame.</summary>
     /// <param name="sendTimeNs">The batch's <c>send_time_ns</c>: when the server built this message, Unix ns.</param>

@@ -43,6 +43,18 @@ internal sealed partial class SubscriptionService
                 UncountIfIdle(registry, session);
             }
         });
+        if (!entitlements.AllowsAll)
+        {
+            // Bars of a symbol no longer covered stop too; a symbol reported once, whether quotes, bars or both went.
+            foreach (var symbol in RemoveBars(session, entitlements.Allows))
+            {
+                if (!dropped.Exists(r => r.Symbol == symbol))
+                {
+                    dropped.Add(new Rejection { Symbol = symbol, Reason = NotEntitled });
+                }
+            }
+        }
+
         dropped.Sort((a, b) => string.CompareOrdinal(a.Symbol, b.Symbol));
         return dropped;
     }

@@ -155,6 +155,7 @@ internal sealed partial class SubscriptionService
     public void Closed(ClientSession session)
     {
         session.Close();
+        RemoveBars(session, keep: null);
         _registry.Change(registry =>
         {
             lock (session.SubscriptionLock)

@@ -8,7 +8,7 @@ namespace PriceFeed.Server.Fanout;
 /// sets <see cref="Pending"/> back to 0 when it takes the subscription off the queue. Immutable fields are
 /// set at creation.
 /// </remarks>
-internal sealed class SymbolSubscription
+internal sealed class SymbolSubscription : PendingNode<SymbolSubscription>
 {
     public SymbolSubscription(ClientSession session, int symbolId, long throttleTicks, bool viaWildcard)
     {
@@ -24,9 +24,6 @@ internal sealed class SymbolSubscription
 
     /// <summary>1 while the subscription waits in its session's conflation queue; makes each symbol pend at most once.</summary>
     internal int Pending;
-
-    /// <summary>The link of the session's intrusive conflation queue.</summary>
-    internal SymbolSubscription? Next;
 
     /// <summary>0 once unsubscribed: anything still queued for it is skipped. Written on the event loop, read by both threads.</summary>
     internal volatile bool Active = true;

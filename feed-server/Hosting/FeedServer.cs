@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PriceFeed.Server.Fanout;
@@ -39,6 +40,7 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
     private readonly FeedTransport _transport;
     private readonly long _startTicks = Environment.TickCount64;
     private Thread? _processorThread;
+    private BarClock? _barClock;
     private int _stopped;
 
     public FeedServer(FeedServerOptions options, ILoggerFactory loggerFactory, QuoteSourceFactory? sourceFactory = null)
@@ -53,17 +55,20 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         var waitStrategy = WaitStrategies.Create(options.WaitStrategy);
         _ring = new RingBuffer<QuoteEvent>(options.RingSize, waitStrategy);
         _source = (sourceFactory ?? s_createSource)(options, Symbols, _ring, loggerFactory);
-        Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient, _source.Epoch);
+        // Bars of every symbol in every interval; none with --bar-history 0.
+        var bars = options.BarHistory > 0 ? new BarBook(Symbols, options.BarCloseDelayMs * 1_000_000L, options.BarHistory) : null;
+        var barRegistry = bars is not null ? new BarRegistry(options.MaxSymbols) : null;
+        Subscriptions = new SubscriptionService(Registry, Symbols, options.MaxSymbolsPerClient, _source.Epoch) { BarRegistry = barRegistry };
         // Clients' FIFOs point into a log of recent encoded quotes, sized from the ring and the policy.
         var dropOldest = options.Policy == SlowConsumerPolicy.Drop;
         var log = new QuoteLog(QuoteLog.CapacityFor(options.RingSize, dropOldest));
         // Every symbol's recent updates, for clients that resume; none with --resume-depth 0.
         var history = options.ResumeDepth > 0 ? new SymbolHistory(options.ResumeDepth, Symbols) : null;
-        FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history);
+        FanoutContext = new FanoutContext(Cache, log, dropOldest, options.QueueCapacity, options.SlowConsumerGraceMs, Metrics, history, bars, Symbols);
         var clientSessions = new ClientSessionFactory(
             FanoutContext, new ProtobufQuoteFrames(Cache, log), new JsonQuoteFrames(Cache, log, Symbols), Subscriptions);
 
-        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history, _source.Epoch, Subscriptions, _source.Status);
+        _fanout = new QuoteFanoutHandler(Cache, log, Symbols, Registry, history, _source.Epoch, Subscriptions, _source.Status, bars, barRegistry);
         // A quote the handler fails on costs that quote, not the feed: logged as an error (at most a line a second)
         // and counted in /metrics, and the processor goes on with the next one.
         _fanoutFailures = new LogAndContinueExceptionHandler<QuoteEvent>(loggerFactory.CreateLogger("PriceFeed.Server.Fanout"));
@@ -142,6 +147,11 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         }
 
         _source.Start();
+        if (FanoutContext.Bars is not null)
+        {
+            _barClock = new BarClock(FanoutContext.Bars.CloseDelayNs, _processor is not null ? _processor.Tick : _scheduled!.Tick);
+        }
+
         await WaitForSourceAsync().ConfigureAwait(false);
 
         await _transport.StartAsync().ConfigureAwait(false);
@@ -213,6 +223,7 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
         await _transport.StopAcceptingAsync().ConfigureAwait(false);
         SendGoAway();
         await _transport.CloseConnectionsAsync().ConfigureAwait(false);
+        _barClock?.Dispose();
         await _source.StopAsync().ConfigureAwait(false);
 
         // Let the fan-out finish what the source published before it stops.

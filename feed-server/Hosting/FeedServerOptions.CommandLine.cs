@@ -45,6 +45,12 @@ internal sealed partial record FeedServerOptions
     private static readonly OptionSpec<int> s_slowConsumerGraceMs = new(
         "slow-consumer-grace-ms", s_defaults.SlowConsumerGraceMs, ValueReaders.WholeNumber(10, 3_600_000),
         "a client unable to take updates for this long is closed with 4001");
+    private static readonly OptionSpec<int> s_barHistory = new(
+        "bar-history", s_defaults.BarHistory, ValueReaders.WholeNumber(0, 1000),
+        "closed bars kept per symbol and interval, the most history a client may ask for (0: no bars); memory: 224 bytes x this x each symbol seen");
+    private static readonly OptionSpec<int> s_barCloseDelayMs = new(
+        "bar-close-delay-ms", s_defaults.BarCloseDelayMs, ValueReaders.WholeNumber(0, 10_000),
+        "a bar with no later trade closes this long after its end, by the server's clock");
     private static readonly OptionSpec<int> s_drainSpreadMs = new(
         "drain-spread-ms", s_defaults.DrainSpreadMs, ValueReaders.WholeNumber(0, 600_000),
         "on shutdown, go_away tells clients to come back spread over this many ms (0: all at once)");
@@ -115,7 +121,7 @@ internal sealed partial record FeedServerOptions
         + "environment, which wins over the file. 'feed-server mint-token --help': print a token for --auth-secret.",
         [
             s_host, s_port, s_source, s_symbols, s_rate, s_duration, s_seed, s_pacingSlackMs, s_redis, s_policy,
-            s_queueCapacity, s_resumeDepth, s_slowConsumerGraceMs, s_drainSpreadMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
+            s_queueCapacity, s_resumeDepth, s_barHistory, s_barCloseDelayMs, s_slowConsumerGraceMs, s_drainSpreadMs, s_ringSize, s_waitStrategy, s_maxSymbolsPerClient, s_maxSymbols,
             s_authSecret, s_tokenClockSkewS, s_allowedOrigins, s_tlsCert, s_tlsKey, s_serverId, s_logLevel,
             s_maxConnections, s_heartbeatMs, s_handshakeTimeoutMs, s_closeTimeoutMs, s_maxMessageBytes,
             s_maxRequestLineBytes, s_maxHeaderBytes, s_maxConnectionsPerIp, s_controlMessagesPerSecond, s_controlBurst,
@@ -153,6 +159,8 @@ internal sealed partial record FeedServerOptions
             ResumeDepth = values.Get(s_resumeDepth),
             SlowConsumerGraceMs = values.Get(s_slowConsumerGraceMs),
             DrainSpreadMs = values.Get(s_drainSpreadMs),
+            BarHistory = values.Get(s_barHistory),
+            BarCloseDelayMs = values.Get(s_barCloseDelayMs),
             RingSize = values.Get(s_ringSize),
             WaitStrategy = values.Get(s_waitStrategy),
             MaxSymbols = values.Get(s_maxSymbols),

@@ -60,6 +60,20 @@ internal sealed partial record FeedServerOptions
     /// </summary>
     public int ResumeDepth { get; init; } = 1024;
 
+    /// <summary>
+    /// Closed bars kept per symbol and interval (docs/protocol.md, "Bars"), and the most <c>history</c> a client may ask
+    /// for; 0: no bars. 1,000: the contract's bound. Memory: 56 bytes a bar, 4 intervals, 224 KB per symbol that
+    /// appears (112 MB for the simulator's 500 symbols).
+    /// </summary>
+    public int BarHistory { get; init; } = 1000;
+
+    /// <summary>
+    /// How long after a bar's end, by the server's clock, the server closes it when no later trade of its symbol did:
+    /// 20 ms lets a quote stamped just before the boundary arrive (from the bus) before its bar closes, and keeps the
+    /// close well within the contract's 100 ms.
+    /// </summary>
+    public int BarCloseDelayMs { get; init; } = 20;
+
     /// <summary>How long a client may be unable to take updates before 4001; 10 s: the contract's default.</summary>
     public int SlowConsumerGraceMs { get; init; } = 10_000;
 

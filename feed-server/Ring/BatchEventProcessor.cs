@@ -34,6 +34,7 @@ internal sealed class BatchEventProcessor<T>
     private readonly IExceptionHandler<T> _exceptionHandler;
     private readonly Sequence _sequence = new();
     private int _running = Idle;
+    private int _tickRequested;
     private Thread? _thread;
 
     /// <summary>Creates a processor of <paramref name="ringBuffer"/>'s events.</summary>
@@ -114,6 +115,20 @@ internal sealed class BatchEventProcessor<T>
         _sequenceBarrier.Alert();
     }
 
+    /// <summary>
+    /// Asks the processor to call its handler's <see cref="IEventHandler{T}.OnTick"/> between two batches, soon, also
+    /// when it is blocked waiting for events; returns at once. Any thread.
+    /// </summary>
+    /// <remarks>It rides on the barrier's alert, which ends any wait: the processor clears the alert, then (after a full
+    /// fence) takes the request. A tick stores its request before its alert, so the processor either takes the request
+    /// then or sees the alert again on its next wait. A <see cref="Halt"/> stores its state before its alert too, and is
+    /// checked again after the clear, so a tick never hides a halt.</remarks>
+    public void Tick()
+    {
+        Volatile.Write(ref _tickRequested, 1);
+        _sequenceBarrier.Alert();
+    }
+
     /// <summary>Starts <see cref="Run"/> on a new background thread named <paramref name="threadName"/>.</summary>
     /// <returns>The thread, already started.</returns>
     /// <exception cref="InvalidOperationException">The processor's previous thread has not stopped.</exception>
@@ -162,6 +177,19 @@ internal sealed class BatchEventProcessor<T>
                 if (Volatile.Read(ref _running) != Running)
                 {
                     break;
+                }
+
+                // While running, an alert is a tick (see Tick).
+                _sequenceBarrier.ClearAlert();
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref _running) != Running)
+                {
+                    break;
+                }
+
+                if (Interlocked.Exchange(ref _tickRequested, 0) == 1)
+                {
+                    EventHandlerNotifications.NotifyTick(_eventHandler, _exceptionHandler);
                 }
             }
             catch (Exception ex)

@@ -17,6 +17,19 @@ internal static class EventHandlerNotifications
         }
     }
 
+    public static void NotifyTick<T>(IEventHandler<T> handler, IExceptionHandler<T> exceptionHandler)
+        where T : struct
+    {
+        try
+        {
+            handler.OnTick();
+        }
+        catch (Exception ex)
+        {
+            exceptionHandler.HandleOnTickException(ex);
+        }
+    }
+
     public static void NotifyShutdown<T>(IEventHandler<T> handler, IExceptionHandler<T> exceptionHandler)
         where T : struct
     {

@@ -22,4 +22,10 @@ internal interface IEventHandler<T>
     void OnShutdown()
     {
     }
+
+    /// <summary>Called on the processor's thread, between batches, after someone asked the processor to tick (its
+    /// <c>Tick</c>): time-driven work of the one thread that owns the handler's state, also while no event comes.</summary>
+    void OnTick()
+    {
+    }
 }

@@ -15,4 +15,7 @@ internal interface IExceptionHandler<T>
 
     /// <summary>The handler threw from <see cref="IEventHandler{T}.OnShutdown"/>.</summary>
     void HandleOnShutdownException(Exception exception);
+
+    /// <summary>The handler threw from <see cref="IEventHandler{T}.OnTick"/>.</summary>
+    void HandleOnTickException(Exception exception);
 }

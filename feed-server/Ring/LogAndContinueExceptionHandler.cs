@@ -62,4 +62,7 @@ internal sealed class LogAndContinueExceptionHandler<T> : IExceptionHandler<T>
     /// <inheritdoc/>
     public void HandleOnShutdownException(Exception exception) =>
         _logger.LogError(exception, "Ring event handler failed to shut down.");
+
+    public void HandleOnTickException(Exception exception) =>
+        _logger.LogError(exception, "Ring event handler failed on a tick.");
 }

@@ -35,6 +35,7 @@ internal sealed class ScheduledEventProcessor<T>
     private readonly int _maxBatch;
     private Action? _requestRun;
     private int _runRequested;
+    private int _tickRequested;
     private volatile bool _halted;
 
     public ScheduledEventProcessor(
@@ -81,9 +82,24 @@ internal sealed class ScheduledEventProcessor<T>
         }
     }
 
+    /// <summary>
+    /// Asks for a call of the handler's <see cref="IEventHandler{T}.OnTick"/> at the start of a run, soon; returns at
+    /// once. Any thread. A run already asked for takes it; one that began before the request sees it when it ends.
+    /// </summary>
+    public void Tick()
+    {
+        Volatile.Write(ref _tickRequested, 1);
+        Signal();
+    }
+
     /// <summary>Processes up to the batch limit of what is published, then asks again if more is. On the executor only.</summary>
     public void Run()
     {
+        if (!_halted && Interlocked.Exchange(ref _tickRequested, 0) == 1)
+        {
+            EventHandlerNotifications.NotifyTick(_handler, _exceptionHandler);
+        }
+
         if (!_halted)
         {
             var next = _sequence.Value + 1;
@@ -96,7 +112,7 @@ internal sealed class ScheduledEventProcessor<T>
 
         // Clear the request with a full fence, then look again: whatever was published meanwhile is ours to ask for.
         Interlocked.Exchange(ref _runRequested, 0);
-        if (!_halted && _ring.Cursor > _sequence.Value)
+        if (!_halted && (_ring.Cursor > _sequence.Value || Volatile.Read(ref _tickRequested) == 1))
         {
             Signal();
         }

@@ -153,6 +153,13 @@ internal sealed partial class FeedSessionHandler : SimpleChannelInboundHandler<W
             case ClientMessage.BodyOneofCase.Auth:
                 OnAuth(context, message.Auth);
                 break;
+            case ClientMessage.BodyOneofCase.SubscribeBars:
+                OnSubscribeBars(message.SubscribeBars);
+                break;
+            case ClientMessage.BodyOneofCase.UnsubscribeBars:
+                // Bars of those symbols stop at once; no answer.
+                _sessions.Subscriptions.UnsubscribeBars(Session, message.UnsubscribeBars);
+                break;
         }
     }
 

@@ -103,14 +103,14 @@ internal static class QuoteEncoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int VarintFieldLength(ulong value) => value == 0 ? 0 : 1 + VarintLength(value);
+    internal static int VarintFieldLength(ulong value) => value == 0 ? 0 : 1 + VarintLength(value);
 
     // proto3 leaves out a double equal to its default, 0; Google.Protobuf compares bit patterns, so -0.0 is written.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int DoubleFieldLength(double value) => BitConverter.DoubleToInt64Bits(value) == 0 ? 0 : 9;
+    internal static int DoubleFieldLength(double value) => BitConverter.DoubleToInt64Bits(value) == 0 ? 0 : 9;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteVarintField(Span<byte> destination, int position, byte tag, ulong value)
+    internal static int WriteVarintField(Span<byte> destination, int position, byte tag, ulong value)
     {
         if (value == 0)
         {
@@ -122,7 +122,7 @@ internal static class QuoteEncoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteDoubleField(Span<byte> destination, int position, byte tag, double value)
+    internal static int WriteDoubleField(Span<byte> destination, int position, byte tag, double value)
     {
         if (BitConverter.DoubleToInt64Bits(value) == 0)
         {
@@ -135,7 +135,7 @@ internal static class QuoteEncoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteVarint(Span<byte> destination, ulong value)
+    internal static int WriteVarint(Span<byte> destination, ulong value)
     {
         var i = 0;
         while (value >= 0x80)

@@ -55,7 +55,7 @@ internal static class QuoteJsonEncoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Write(Span<byte> destination, int position, ReadOnlySpan<byte> text)
+    internal static int Write(Span<byte> destination, int position, ReadOnlySpan<byte> text)
     {
         text.CopyTo(destination[position..]);
         return position + text.Length;
@@ -63,7 +63,7 @@ internal static class QuoteJsonEncoder
 
     // Symbols are printable ASCII. JsonFormatter escapes the two characters JSON requires (" and \)
     // and, so that its output can sit inside an HTML script element, < and > as \u00XX: do the same.
-    private static int WriteEscaped(Span<byte> destination, int position, ReadOnlySpan<byte> symbol)
+    internal static int WriteEscaped(Span<byte> destination, int position, ReadOnlySpan<byte> symbol)
     {
         foreach (var c in symbol)
         {
@@ -92,7 +92,7 @@ internal static class QuoteJsonEncoder
     // proto3 JSON: 64-bit integers are strings (JavaScript numbers cannot hold them exactly); 0 is left out.
     // Generic over long and ulong; T is a struct, so the JIT makes one copy per type and nothing is boxed.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteInt64StringField<T>(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndQuote, T value)
+    internal static int WriteInt64StringField<T>(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndQuote, T value)
         where T : struct, IUtf8SpanFormattable, INumberBase<T>
     {
         if (T.IsZero(value))
@@ -110,7 +110,7 @@ internal static class QuoteJsonEncoder
     // JsonFormatter leaves out a double equal to 0 (so -0.0 too, unlike the binary encoding, which
     // compares bit patterns) and writes NaN and the infinities as strings, JSON having no literal for them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int WriteDoubleField(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndColon, double value)
+    internal static int WriteDoubleField(Span<byte> destination, int position, ReadOnlySpan<byte> nameAndColon, double value)
     {
         if (value == 0)
         {

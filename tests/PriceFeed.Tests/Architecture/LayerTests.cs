@@ -28,10 +28,11 @@ public sealed partial class LayerTests
         ["Metrics"] = ["Quotes"],
         ["Security"] = ["Codecs", "Metrics", "Wire", "Quotes"],
         ["Sources"] = ["Ring", "Wire", "Quotes"],
-        ["Fanout"] = ["Security", "Codecs", "Metrics", "Ring", "Wire", "Quotes"],
+        ["Bars"] = ["Wire", "Quotes"],
+        ["Fanout"] = ["Security", "Bars", "Codecs", "Metrics", "Ring", "Wire", "Quotes"],
         ["Transport"] = ["Security", "Codecs", "Metrics", "Wire", "Quotes"],
-        ["Session"] = ["Transport", "Security", "Fanout", "Sources", "Codecs", "Metrics", "Wire", "Quotes"],
-        ["Hosting"] = ["Session", "Transport", "Security", "Fanout", "Sources", "Codecs", "Metrics", "Ring", "Wire", "Quotes"],
+        ["Session"] = ["Transport", "Security", "Fanout", "Sources", "Bars", "Codecs", "Metrics", "Wire", "Quotes"],
+        ["Hosting"] = ["Session", "Transport", "Security", "Fanout", "Sources", "Bars", "Codecs", "Metrics", "Ring", "Wire", "Quotes"],
         [RootFolder] = ["Hosting"],
     };
 

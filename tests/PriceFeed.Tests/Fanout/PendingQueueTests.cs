@@ -6,12 +6,12 @@ public sealed class PendingQueueTests : IDisposable
 {
     private readonly FanoutHarness _harness = new();
     private readonly ClientSession _owner;
-    private readonly PendingQueue _queue;
+    private readonly PendingQueue<SymbolSubscription> _queue;
 
     public PendingQueueTests()
     {
         _owner = _harness.Connect().Session;
-        _queue = new PendingQueue(_owner);
+        _queue = new PendingQueue<SymbolSubscription>(new SymbolSubscription(_owner, -1, 0, viaWildcard: false));
     }
 
     public void Dispose() => _harness.Dispose();

@@ -264,5 +264,7 @@ public sealed class BatchEventProcessorTests
         public void HandleOnStartException(Exception exception) => throw new InvalidOperationException("OnStart failed.", exception);
 
         public void HandleOnShutdownException(Exception exception) => throw new InvalidOperationException("OnShutdown failed.", exception);
+
+        public void HandleOnTickException(Exception exception) => throw new InvalidOperationException("OnTick failed.", exception);
     }
 }

@@ -227,6 +227,10 @@ public sealed class ScheduledEventProcessorTests
         public void HandleOnShutdownException(Exception exception)
         {
         }
+
+        public void HandleOnTickException(Exception exception)
+        {
+        }
     }
 
     /// <summary>A single-thread executor, like an event loop: runs what is queued, in order, on its one thread.</summary>
