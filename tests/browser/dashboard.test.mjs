@@ -355,6 +355,56 @@ test('the chart takes history, the bar in progress and closed bars; switches int
   }
 });
 
+/** The chart's bars in order: each start after the one before, only the last one possibly in progress. */
+function assertOrdered(bars, intervalS) {
+  for (let i = 1; i < bars.length; i++) {
+    assert.ok(bars[i].time > bars[i - 1].time, `bar ${i} (${bars[i].time}) does not come after bar ${i - 1} (${bars[i - 1].time})`);
+  }
+
+  assert.ok(bars.slice(0, -1).every((b) => b.closed), 'a bar before the last one is still in progress');
+  assert.ok(bars.every((b) => b.time % intervalS === 0 && b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close)), JSON.stringify(bars.slice(-3)));
+}
+
+test('clicking a symbol opens its candlestick chart: history, volume, the last bar moving live; the interval switches', async () => {
+  const symbol = await page.getAttribute('#rows tr:first-child', 'data-symbol');
+  await page.click('#rows tr:first-child th');
+  await page.click('#chart-intervals button[data-interval="1"]');
+  assert.equal(await page.textContent('#chart-symbol'), symbol);
+  assert.match(await page.getAttribute('#rows tr:first-child', 'class'), /charted/);
+
+  // The server has run for a while: closed 1 s bars come first (the history), then the live ones.
+  const view = await until('the chart holds its history and live bars', (s) => {
+    const c = window.priceFeed.chart();
+    return c.symbol === s && c.intervalS === 1 && c.phase === 'live' && c.historyCount > 0 && c.updates > 0 && c;
+  }, symbol, 30000);
+  assert.equal(view.panes, 2, 'candles over a pane of volume');
+  assert.ok(await page.$$eval('#chart-canvas canvas', (canvases) => canvases.length > 0 && canvases.every((c) => c.width > 0 && c.height > 0)));
+  let bars = await page.evaluate(() => window.priceFeed.chartBars());
+  assert.ok(bars.length > view.historyCount, `live bars follow the ${view.historyCount} of the history`);
+  assertOrdered(bars, 1);
+  assert.ok(bars.some((b) => b.volume > 0), 'some bars have volume');
+  console.log(`# chart of ${symbol}: ${view.historyCount} closed 1 s bars of history, then ${bars.length - view.historyCount} live`);
+  assert.match(await page.textContent('#chart-legend'), /O \d.*H \d.*L \d.*C \d.*V \d/);
+
+  // The last bar moves: its prices or volume change, or a new bar begins.
+  const last = bars.at(-1);
+  await until('the last bar moves', (before) => JSON.stringify(window.priceFeed.chartBars().at(-1)) !== before, JSON.stringify(last));
+  await until('a new bar begins', (t) => window.priceFeed.chartBars().at(-1).time > t, last.time);
+  bars = await page.evaluate(() => window.priceFeed.chartBars());
+  assertOrdered(bars, 1);
+
+  // Another interval: 5 s bars, from their own history.
+  await page.click('#chart-intervals button[data-interval="5"]');
+  await until('the chart shows live 5 s bars', () => {
+    const c = window.priceFeed.chart();
+    return c.intervalS === 5 && c.phase === 'live' && c.updates > 0 && window.priceFeed.chartBars().length > 0;
+  }, undefined, 30000);
+  assertOrdered(await page.evaluate(() => window.priceFeed.chartBars()), 5);
+  assert.equal(await page.getAttribute('#chart-intervals button[data-interval="5"]', 'aria-pressed'), 'true');
+  assert.deepEqual(pageErrors, []);
+  // The chart stays open: the reconnect case checks that it resumes.
+});
+
 test('reconnects by itself after the server restarts, and prices move again', { skip: !controlled && 'needs PRICEFEED_CONTROL=stdio' }, async () => {
   await control('stop');
   await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');
@@ -381,6 +431,10 @@ test('reconnects by itself after the server restarts, and prices move again', { 
   await until('quotes flow again', (before) => Object.entries(window.priceFeed.received()).some(([s, n]) => n > (before[s] || 0) + 2), counts);
   await until('prices move again', (before) => [...document.querySelectorAll('#rows td.last')].some((c, i) => c.textContent !== before[i]), prices);
   await until('rows on screen are no longer marked stale', () => [...document.querySelectorAll('#rows tr')].slice(0, 20).every((tr) => !tr.classList.contains('stale')));
+  // The chart left open asked the new server for its bars again and goes on: in order, no repeat.
+  const chartBefore = await page.evaluate(() => window.priceFeed.chart());
+  await until('the chart is live again with new bars', (updates) => window.priceFeed.chart().phase === 'live' && window.priceFeed.chart().updates > updates, chartBefore.updates);
+  assertOrdered(await page.evaluate(() => window.priceFeed.chartBars()), chartBefore.intervalS);
   // The reconnect's close reads as a console error in Chromium ("WebSocket connection ... failed"): only page errors count here.
   assert.deepEqual(pageErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
 });
