@@ -220,7 +220,7 @@ window.PriceFeedChart = (() => {
           for (const bar of bars) take(bar);
         }
 
-        note(data.length === 0 ? `No bars yet: ${symbol} has not traded since the server started` : '');
+        note(data.length === 0 ? `Waiting for the first trade of ${symbol}` : '');
       } else if (phase === 'live') {
         for (const bar of bars) {
           if (take(bar)) updates++;
