@@ -1,6 +1,6 @@
 using PriceFeed.Server.Bars;
-using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Metrics;
+using PriceFeed.Server.Quotes;
 
 namespace PriceFeed.Server.Fanout;
 

@@ -1,6 +1,6 @@
-using PriceFeed.Server.Bars;
 using System.Globalization;
 using DotNetty.Buffers;
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Quotes;
 using PriceFeed.Server.Wire;

@@ -1,5 +1,5 @@
-using PriceFeed.Server.Bars;
 using DotNetty.Buffers;
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Codecs.WebSockets;
 
 namespace PriceFeed.Server.Fanout;

@@ -1,6 +1,6 @@
-using PriceFeed.Server.Bars;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Quotes;
@@ -22,7 +22,7 @@ namespace PriceFeed.Server.Hosting;
 /// <para><see cref="StartAsync"/> and <see cref="StopAsync"/> are called once each, from one thread (Program, or
 /// a test fixture).</para>
 /// </remarks>
-internal sealed class FeedServer : IServerStatus, IAsyncDisposable
+internal sealed partial class FeedServer : IServerStatus, IAsyncDisposable
 {
     /// <summary>
     /// The longest start-up waits for the source to be ready: the bus source's own bounds (connect timeout,
@@ -248,52 +248,6 @@ internal sealed class FeedServer : IServerStatus, IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    /// <summary>The source <c>--source</c> names.</summary>
-    private static readonly QuoteSourceFactory s_createSource = (options, symbols, ring, loggerFactory) => options.Source switch
-    {
-        QuoteSourceKind.Redis => new RedisQuoteSource(options.Redis, symbols, ring, loggerFactory.CreateLogger("PriceFeed.Server.Sources.Redis")),
-        _ => new SimulatorQuoteSource(
-            new SimulatorOptions
-            {
-                Symbols = options.Symbols,
-                Rate = options.Rate,
-                Duration = options.Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-                Seed = options.Seed is { } seed ? unchecked((ulong)seed) : null,
-                PacingSlack = TimeSpan.FromMilliseconds(options.PacingSlackMs),
-            },
-            symbols,
-            ring,
-            loggerFactory.CreateLogger("PriceFeed.Server.Sources")),
-    };
-
-    /// <summary>What the sessions need of <paramref name="options"/>.</summary>
-    private static SessionOptions SessionOptionsOf(FeedServerOptions options) => new()
-    {
-        Policy = FeedServerOptions.NameOf(options.Policy),
-        MaxSymbolsPerClient = options.MaxSymbolsPerClient,
-        HeartbeatIntervalMs = options.Limits.HeartbeatIntervalMs,
-        CloseTimeoutMs = options.Limits.CloseTimeoutMs,
-        MaxMessageBytes = options.Limits.MaxMessageBytes,
-        ControlMessagesPerSecond = options.Limits.ControlMessagesPerSecond,
-        ControlBurst = options.Limits.ControlBurst,
-        AllowedOrigins = options.AllowedOrigins,
-        Tokens = options.Tokens,
-    };
-
-    /// <summary>What the transport needs of <paramref name="options"/>.</summary>
-    private static TransportOptions TransportOptionsOf(FeedServerOptions options) => new()
-    {
-        Host = options.Host,
-        Port = options.Port,
-        TlsCertificate = options.TlsCertificate,
-        MaxConnections = options.Limits.MaxConnections,
-        MaxConnectionsPerIp = options.Limits.MaxConnectionsPerIp,
-        HandshakeTimeout = TimeSpan.FromMilliseconds(options.Limits.HandshakeTimeoutMs),
-        MaxRequestLineBytes = options.Limits.MaxRequestLineBytes,
-        MaxHeaderBytes = options.Limits.MaxHeaderBytes,
-        CloseTimeout = TimeSpan.FromMilliseconds(options.Limits.CloseTimeoutMs),
-        MaxQueuedBytes = options.Limits.MaxQueuedBytes,
-    };
 
     /// <summary>One run of the fan-out as an event loop's task: allocated once, queued at most once at a time.</summary>
     private sealed class FanoutRun(ScheduledEventProcessor<QuoteEvent> processor) : DotNetty.Common.Concurrency.IRunnable
