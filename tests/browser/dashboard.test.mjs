@@ -280,8 +280,12 @@ test('the chart takes history, the bar in progress and closed bars; switches int
     // The 1s button: the 5 s bars are unsubscribed, 1 s bars subscribed (the 5 s subscribe was never answered).
     await second.click('#chart-intervals button[data-interval="1"]');
     assert.deepEqual({ ...(await sent('unsubscribeBars')), requestId: undefined }, { requestId: undefined, symbols: [symbol], intervalS: 5 });
-    const subscribe = await sent('subscribeBars', 2);
-    assert.equal(subscribe.intervalS, 1);
+    const tooMany = await sent('subscribeBars', 2);
+    assert.equal(tooMany.intervalS, 1);
+    // A server that keeps fewer closed bars refuses 300: the page asks for half as many.
+    send({ subscribeResult: { requestId: tooMany.requestId, rejected: [{ symbol, reason: 'history_over_limit' }] } });
+    const subscribe = await sent('subscribeBars', 3);
+    assert.deepEqual({ ...subscribe, requestId: undefined }, { requestId: undefined, symbols: [symbol], intervalS: 1, history: 150, throttleMs: 200 });
     assert.equal(await second.getAttribute('#chart-intervals button[data-interval="1"]', 'aria-pressed'), 'true');
 
     // Bars before the answer belong to an older subscription: not shown. Then the answer, then the history.

@@ -12,7 +12,7 @@ window.PriceFeedChart = (() => {
   const INTERVALS = [1, 5, 60, 300];
   const DEFAULT_INTERVAL_S = 5;
   const HISTORY = 300;               // closed bars asked for on opening a chart
-  const MAX_HISTORY = 1000;          // the most the server sends (more is rejected: history_over_limit)
+  const MAX_HISTORY = 1000;          // the most a server keeps by default (--bar-history); more is rejected: history_over_limit
   const BAR_THROTTLE_MS = 200;       // at most 5 redraws a second of the bar in progress
   const STORAGE_KEY = 'pricefeed.chart';
   const NS_PER_S = 1_000_000_000n;
@@ -61,6 +61,8 @@ window.PriceFeedChart = (() => {
     let intervalS = loadInterval();
     let phase = 'closed';            // closed | waiting (for the connection) | subscribing | history | live | rejected
     let requestId = '';              // of the subscribe_bars awaiting its subscribe_result
+    let requested = 0;               // the history it asked for
+    let historyLimit = MAX_HISTORY;  // lowered when a server keeping fewer bars refuses a history
     let lastClosedNs = null;         // BigInt start_ns of the last closed bar taken: the reconnect resumes after it
     let data = [];                   // the bars the chart holds, oldest first: { time, open, high, low, close, volume, closed }
     let historyCount = 0;            // closed bars the last history message brought
@@ -157,10 +159,11 @@ window.PriceFeedChart = (() => {
       }
 
       requestId = nextRequestId();
+      requested = Math.min(history, historyLimit);
       phase = 'subscribing';
       note(data.length === 0 ? 'Loading bars…' : '');
       // request_id is a uint64: a string in canonical JSON.
-      send({ subscribeBars: { requestId, symbols: [symbol], intervalS, history, throttleMs: BAR_THROTTLE_MS } });
+      send({ subscribeBars: { requestId, symbols: [symbol], intervalS, history: requested, throttleMs: BAR_THROTTLE_MS } });
     }
 
     function unsubscribe() {
@@ -171,16 +174,18 @@ window.PriceFeedChart = (() => {
 
     /**
      * A new connection has said hello: subscribe again. With a closed bar held, ask for the closed bars since it
-     * (docs/protocol.md: ceil(elapsed / interval) + 1, at most 1000); take drops what the chart already has.
+     * (docs/protocol.md, "Bars": the intervals since it plus one, at most what the server keeps); take drops what the
+     * chart already has.
      */
     function connected() {
+      historyLimit = MAX_HISTORY;    // this connection may be to another node, keeping more
       if (symbol === null) return;
       let history = HISTORY;
       if (lastClosedNs !== null) {
         const intervalNs = BigInt(intervalS) * NS_PER_S;
         const elapsed = BigInt(Date.now()) * 1_000_000n - lastClosedNs;
         const missed = elapsed <= 0n ? 0n : (elapsed + intervalNs - 1n) / intervalNs;
-        history = Math.min(MAX_HISTORY, Number(missed) + 1);
+        history = Number(missed) + 1;    // subscribe keeps it to what the server keeps
       }
 
       subscribe(history);
@@ -202,6 +207,13 @@ window.PriceFeedChart = (() => {
         phase = 'history';         // the next `bars` message is the history
       } else {
         const reason = (result.rejected || []).find((r) => r.symbol === symbol)?.reason || 'not accepted';
+        if (reason === 'history_over_limit' && requested > 1) {
+          // This server keeps fewer closed bars (its --bar-history): ask for half as many.
+          historyLimit = Math.floor(requested / 2);
+          subscribe(historyLimit);
+          return true;
+        }
+
         phase = 'rejected';
         note(`No bars for ${symbol}: ${reason.replace(/_/g, ' ')}`);
       }
