@@ -20,6 +20,9 @@ internal sealed partial class ClientSession
     /// <summary>The client's bar subscriptions by (symbol, interval). Read and changed only under the bar registry's lock.</summary>
     public Dictionary<(int SymbolId, int Interval), BarSubscription> BarSubscriptions => _barSubscriptions;
 
+    /// <summary>How many bar subscriptions the client holds now; any thread (a count read without the lock, for status pages).</summary>
+    public int BarSubscriptionCount => _barSubscriptions.Count;
+
     /// <summary>True while the client subscribes to the bars of <c>*</c> in interval i (bit i); under the bar registry's lock.</summary>
     public int BarWildcards { get; set; }
 

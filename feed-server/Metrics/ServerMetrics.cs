@@ -43,6 +43,8 @@ internal sealed class ServerMetrics
         RingLag = factory.CreateGauge("pricefeed_ring_lag", "Quotes published into the ring and not yet taken by the fan-out thread.");
         Symbols = factory.CreateGauge("pricefeed_symbols", "Symbols known to the server.");
         Subscriptions = factory.CreateGauge("pricefeed_subscriptions", "Client subscriptions to symbols, all clients together.");
+        BarSubscriptions = factory.CreateGauge(
+            "pricefeed_bar_subscriptions", "Client subscriptions to the bars of a symbol in one interval, all clients together.");
         QuotesDelivered = factory.CreateGauge("pricefeed_quotes_delivered_total", "Quote updates written to clients, all clients together.");
         QuotesConflated = factory.CreateGauge(
             "pricefeed_quotes_conflated_total", "Quote updates replaced by a newer one of the same symbol before a client could take them.");
@@ -119,6 +121,8 @@ internal sealed class ServerMetrics
     public Gauge Symbols { get; }
 
     public Gauge Subscriptions { get; }
+
+    public Gauge BarSubscriptions { get; }
 
     public Gauge QuotesDelivered { get; }
 

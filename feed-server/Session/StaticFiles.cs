@@ -15,6 +15,7 @@ internal sealed class StaticFiles
         [".png"] = "image/png",
         [".ico"] = "image/x-icon",
         [".json"] = "application/json",
+        [".txt"] = "text/plain; charset=utf-8",
     };
 
     private readonly Dictionary<string, (byte[] Body, string ContentType)> _files = new(StringComparer.Ordinal);

@@ -97,7 +97,9 @@ internal sealed class StatusEndpoints
                     json.WriteBoolean("wildcard", session.Wildcard);
                 }
 
+                json.WriteNumber("barSubscriptions", session.BarSubscriptionCount);
                 json.WriteNumber("delivered", session.Delivered);
+                json.WriteNumber("barsDelivered", session.BarsDelivered);
                 json.WriteNumber("conflated", session.Conflated);
                 json.WriteNumber("dropped", session.Dropped);
                 json.WriteNumber("frames", session.Frames);
@@ -122,6 +124,7 @@ internal sealed class StatusEndpoints
         metrics.RingLag.Set(_server.RingLag);
         metrics.Symbols.Set(_symbolTable.Count);
         metrics.Subscriptions.Set(_subscriptions.SubscriptionCount);
+        metrics.BarSubscriptions.Set(_subscriptions.BarSubscriptionCount);
         var (delivered, conflated, dropped) = _subscriptions.Totals();
         metrics.QuotesDelivered.Set(delivered);
         metrics.QuotesConflated.Set(conflated);

@@ -221,6 +221,194 @@ test('shows the server\'s slow-consumer warning with a countdown, then that it c
   }
 });
 
+// ---- the chart ---------------------------------------------------------------------------------
+
+/** Polls fn here in node (not in the page) until it returns a truthy value. */
+async function eventually(what, fn, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A bar as the server writes it in canonical JSON: start in whole seconds, int64s as strings, closed left out when false. */
+function bar(symbol, intervalS, startS, [open, high, low, close], volume, closed) {
+  const b = { symbol, intervalS, startNs: String(BigInt(startS) * 1_000_000_000n), open, high, low, close, volume: String(volume), trades: 3 };
+  if (closed) b.closed = true;
+  return b;
+}
+
+test('the chart takes history, the bar in progress and closed bars; switches interval; after a reconnect asks only for what it missed (injected bars)', async () => {
+  // The page talks to this route alone (no server behind it): the test plays the server's part of the protocol.
+  const second = await browser.newPage();
+  const errors = [];
+  second.on('pageerror', (error) => errors.push(error.message));
+  const fromPage = [];
+  let toPage = null;
+  await second.addInitScript(() => localStorage.removeItem('pricefeed.chart'));
+  await second.routeWebSocket(/\/ws/, (ws) => {
+    toPage = ws;
+    ws.onMessage((text) => {
+      const message = JSON.parse(text);
+      fromPage.push(message);
+      if (message.subscribe) ws.send(JSON.stringify({ subscribeResult: { requestId: message.subscribe.requestId, accepted: message.subscribe.symbols } }));
+    });
+    ws.send(JSON.stringify({ hello: { serverId: 'injected', protocol: 'pricefeed.v1.json' } }));
+  });
+  const sent = (kind, n = 1) => eventually(`the page sent ${kind} #${n}`, () => fromPage.filter((m) => m[kind]).length >= n && fromPage.filter((m) => m[kind])[n - 1][kind]);
+  const send = (message) => toPage.send(JSON.stringify(message));
+  const bars = () => second.evaluate(() => window.priceFeed.chartBars());
+  const untilChart = (what, fn, arg) => second.waitForFunction(fn, arg, { timeout: 15000, polling: 50 }).catch((e) => {
+    throw new Error(`Timed out waiting until ${what}: ${e.message.split('\n')[0]}`);
+  });
+
+  try {
+    await second.goto(baseUrl);
+    await second.waitForFunction(() => window.priceFeed.state() === 'live' && document.querySelectorAll('#rows tr').length > 1, undefined, { timeout: 15000, polling: 100 });
+    const symbol = await second.getAttribute('#rows tr:first-child', 'data-symbol');
+
+    // A click on the row opens the chart: 300 closed bars of 5 s (the default interval) are asked for.
+    await second.click('#rows tr:first-child th');
+    assert.equal(await second.isVisible('#chart'), true);
+    assert.equal(await second.textContent('#chart-symbol'), symbol);
+    const first = await sent('subscribeBars');
+    assert.deepEqual({ ...first, requestId: undefined }, { requestId: undefined, symbols: [symbol], intervalS: 5, history: 300, throttleMs: 200 });
+
+    // The 1s button: the 5 s bars are unsubscribed, 1 s bars subscribed (the 5 s subscribe was never answered).
+    await second.click('#chart-intervals button[data-interval="1"]');
+    assert.deepEqual({ ...(await sent('unsubscribeBars')), requestId: undefined }, { requestId: undefined, symbols: [symbol], intervalS: 5 });
+    const tooMany = await sent('subscribeBars', 2);
+    assert.equal(tooMany.intervalS, 1);
+    // A server that keeps fewer closed bars refuses 300: the page asks for half as many.
+    send({ subscribeResult: { requestId: tooMany.requestId, rejected: [{ symbol, reason: 'history_over_limit' }] } });
+    const subscribe = await sent('subscribeBars', 3);
+    assert.deepEqual({ ...subscribe, requestId: undefined }, { requestId: undefined, symbols: [symbol], intervalS: 1, history: 150, throttleMs: 200 });
+    assert.equal(await second.getAttribute('#chart-intervals button[data-interval="1"]', 'aria-pressed'), 'true');
+
+    // Bars before the answer belong to an older subscription: not shown. Then the answer, then the history.
+    const t0 = Math.floor(Date.now() / 1000) - 20;
+    send({ bars: { bars: [bar(symbol, 1, t0 - 1, [9, 9, 9, 9], 1, true)] } });
+    send({ subscribeResult: { requestId: subscribe.requestId, accepted: [symbol] } });
+    send({ bars: { bars: [0, 1, 2, 3, 4].map((i) => bar(symbol, 1, t0 + i, [10 + i / 10, 10.5 + i / 10, 9.5 + i / 10, 10.2 + i / 10], 100 * (i + 1), true)) } });
+    await untilChart('the history is on the chart', () => window.priceFeed.chart().phase === 'live' && window.priceFeed.chartBars().length === 5);
+    assert.equal((await second.evaluate(() => window.priceFeed.chart())).historyCount, 5);
+    assert.deepEqual((await bars()).map((b) => b.time), [0, 1, 2, 3, 4].map((i) => t0 + i));
+    assert.ok(await second.$$eval('#chart-canvas canvas', (canvases) => canvases.length > 0 && canvases.every((c) => c.width > 0)));
+    assert.equal((await second.evaluate(() => window.priceFeed.chart())).panes, 2, 'candles over a pane of volume');
+
+    // The bar in progress, as it changes: one bar, updated in place. Bars of other symbols or intervals pass by.
+    send({ bars: { bars: [bar(symbol, 1, t0 + 5, [11, 11.2, 10.9, 11.1], 300, false), bar('OTHER', 1, t0 + 5, [1, 1, 1, 1], 1, false), bar(symbol, 5, t0 + 5, [1, 1, 1, 1], 1, false)] } });
+    await untilChart('the bar in progress is on the chart', (t) => window.priceFeed.chartBars().at(-1).time === t, t0 + 5);
+    send({ bars: { bars: [bar(symbol, 1, t0 + 5, [11, 11.3, 10.9, 11.3], 400, false)] } });
+    await untilChart('the bar in progress moved', () => window.priceFeed.chartBars().at(-1).close === 11.3);
+    let held = await bars();
+    assert.equal(held.length, 6);
+    assert.deepEqual(held.at(-1), { time: t0 + 5, open: 11, high: 11.3, low: 10.9, close: 11.3, volume: 400, closed: false });
+    assert.match(await second.textContent('#chart-legend'), /O 11\.00.*H 11\.30.*L 10\.90.*C 11\.30.*V 400/);
+
+    // Its interval ends: the closed bar replaces it, and the next one begins.
+    send({ bars: { bars: [bar(symbol, 1, t0 + 5, [11, 11.3, 10.8, 11.25], 450, true), bar(symbol, 1, t0 + 6, [11.25, 11.4, 11.2, 11.4], 50, false)] } });
+    await untilChart('the next bar began', (t) => window.priceFeed.chartBars().at(-1).time === t, t0 + 6);
+    held = await bars();
+    assert.equal(held.length, 7);
+    assert.deepEqual(held[5], { time: t0 + 5, open: 11, high: 11.3, low: 10.8, close: 11.25, volume: 450, closed: true });
+    assert.equal((await second.evaluate(() => window.priceFeed.chart())).updates, 4);
+
+    // The connection drops. The page comes back and asks for the closed bars since its last one (t0 + 5):
+    // ceil(elapsed / 1 s) + 1 of them, elapsed counted when it subscribes again.
+    const subscribesBefore = fromPage.filter((m) => m.subscribeBars).length;
+    const lowest = Math.ceil((Date.now() - (t0 + 5) * 1000) / 1000) + 1;
+    await toPage.close({ code: 1011, reason: 'injected drop' });
+    const again = await sent('subscribeBars', subscribesBefore + 1);
+    const highest = Math.ceil((Date.now() - (t0 + 5) * 1000) / 1000) + 1;
+    assert.equal(again.intervalS, 1);
+    assert.deepEqual(again.symbols, [symbol]);
+    assert.ok(again.history >= lowest && again.history <= highest, `history ${again.history}, expected ${lowest}..${highest}`);
+
+    // The answer repeats bars the chart has (dropped: t0 + 5 is not changed back) and brings the ones missed.
+    send({ subscribeResult: { requestId: again.requestId, accepted: [symbol] } });
+    send({ bars: { bars: [4, 5, 6, 7].map((i) => bar(symbol, 1, t0 + i, [99, 99, 99, 99], 9, true)) } });
+    send({ bars: { bars: [bar(symbol, 1, t0 + 8, [12, 12.1, 11.9, 12], 70, false)] } });
+    await untilChart('the bars missed and the new bar in progress are on the chart', (t) => window.priceFeed.chartBars().at(-1).time === t, t0 + 8);
+    held = await bars();
+    assert.deepEqual(held.map((b) => b.time), [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => t0 + i), 'no gap, no duplicate');
+    assert.equal(held[5].close, 11.25, 'a closed bar the chart had is not replaced by its repeat');
+    assert.equal(held[6].close, 99, 'the bar in progress at the drop is replaced by its closed version');
+    assert.deepEqual(held.map((b) => b.closed), [true, true, true, true, true, true, true, true, false]);
+
+    // A symbol without bars says why; the close button unsubscribes and hides the panel.
+    await second.evaluate(() => window.priceFeed.openChart('NOPE', 60));
+    const nope = await sent('subscribeBars', subscribesBefore + 2);
+    send({ subscribeResult: { requestId: nope.requestId, rejected: [{ symbol: 'NOPE', reason: 'unknown_symbol' }] } });
+    await untilChart('the chart says why it has no bars', () => /No bars for NOPE: unknown symbol/.test(document.getElementById('chart-note').textContent));
+    assert.equal((await bars()).length, 0);
+    await second.click(`#rows tr[data-symbol="${symbol}"] th`);
+    const last = await sent('subscribeBars', subscribesBefore + 3);
+    assert.equal(last.intervalS, 60, 'the interval chosen stays');
+    const unsubscribes = fromPage.filter((m) => m.unsubscribeBars).length;
+    await second.click('#chart-close');
+    await eventually('the page unsubscribed the closed chart', () => fromPage.filter((m) => m.unsubscribeBars).length > unsubscribes);
+    assert.deepEqual(fromPage.filter((m) => m.unsubscribeBars).at(-1).unsubscribeBars.symbols, [symbol]);
+    assert.equal(await second.isVisible('#chart'), false);
+    assert.deepEqual(errors, []);
+  } finally {
+    await second.close();
+  }
+});
+
+/** The chart's bars in order: each start after the one before, only the last one possibly in progress. */
+function assertOrdered(bars, intervalS) {
+  for (let i = 1; i < bars.length; i++) {
+    assert.ok(bars[i].time > bars[i - 1].time, `bar ${i} (${bars[i].time}) does not come after bar ${i - 1} (${bars[i - 1].time})`);
+  }
+
+  assert.ok(bars.slice(0, -1).every((b) => b.closed), 'a bar before the last one is still in progress');
+  assert.ok(bars.every((b) => b.time % intervalS === 0 && b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close)), JSON.stringify(bars.slice(-3)));
+}
+
+test('clicking a symbol opens its candlestick chart: history, volume, the last bar moving live; the interval switches', async () => {
+  const symbol = await page.getAttribute('#rows tr:first-child', 'data-symbol');
+  await page.click('#rows tr:first-child th');
+  await page.click('#chart-intervals button[data-interval="1"]');
+  assert.equal(await page.textContent('#chart-symbol'), symbol);
+  assert.match(await page.getAttribute('#rows tr:first-child', 'class'), /charted/);
+
+  // The server has run for a while: closed 1 s bars come first (the history), then the live ones.
+  const view = await until('the chart holds its history and live bars', (s) => {
+    const c = window.priceFeed.chart();
+    return c.symbol === s && c.intervalS === 1 && c.phase === 'live' && c.historyCount > 0 && c.updates > 0 && c;
+  }, symbol, 30000);
+  assert.equal(view.panes, 2, 'candles over a pane of volume');
+  assert.ok(await page.$$eval('#chart-canvas canvas', (canvases) => canvases.length > 0 && canvases.every((c) => c.width > 0 && c.height > 0)));
+  let bars = await page.evaluate(() => window.priceFeed.chartBars());
+  assert.ok(bars.length > view.historyCount, `live bars follow the ${view.historyCount} of the history`);
+  assertOrdered(bars, 1);
+  assert.ok(bars.some((b) => b.volume > 0), 'some bars have volume');
+  console.log(`# chart of ${symbol}: ${view.historyCount} closed 1 s bars of history, then ${bars.length - view.historyCount} live`);
+  assert.match(await page.textContent('#chart-legend'), /O \d.*H \d.*L \d.*C \d.*V \d/);
+
+  // The last bar moves: its prices or volume change, or a new bar begins.
+  const last = bars.at(-1);
+  await until('the last bar moves', (before) => JSON.stringify(window.priceFeed.chartBars().at(-1)) !== before, JSON.stringify(last));
+  await until('a new bar begins', (t) => window.priceFeed.chartBars().at(-1).time > t, last.time);
+  bars = await page.evaluate(() => window.priceFeed.chartBars());
+  assertOrdered(bars, 1);
+
+  // Another interval: 5 s bars, from their own history.
+  await page.click('#chart-intervals button[data-interval="5"]');
+  await until('the chart shows live 5 s bars', () => {
+    const c = window.priceFeed.chart();
+    return c.intervalS === 5 && c.phase === 'live' && c.updates > 0 && window.priceFeed.chartBars().length > 0;
+  }, undefined, 30000);
+  assertOrdered(await page.evaluate(() => window.priceFeed.chartBars()), 5);
+  assert.equal(await page.getAttribute('#chart-intervals button[data-interval="5"]', 'aria-pressed'), 'true');
+  assert.deepEqual(pageErrors, []);
+  // The chart stays open: the reconnect case checks that it resumes.
+});
+
 test('reconnects by itself after the server restarts, and prices move again', { skip: !controlled && 'needs PRICEFEED_CONTROL=stdio' }, async () => {
   await control('stop');
   await until('the page sees the server go', () => window.priceFeed.state() === 'reconnecting');
@@ -247,6 +435,10 @@ test('reconnects by itself after the server restarts, and prices move again', { 
   await until('quotes flow again', (before) => Object.entries(window.priceFeed.received()).some(([s, n]) => n > (before[s] || 0) + 2), counts);
   await until('prices move again', (before) => [...document.querySelectorAll('#rows td.last')].some((c, i) => c.textContent !== before[i]), prices);
   await until('rows on screen are no longer marked stale', () => [...document.querySelectorAll('#rows tr')].slice(0, 20).every((tr) => !tr.classList.contains('stale')));
+  // The chart left open asked the new server for its bars again and goes on: in order, no repeat.
+  const chartBefore = await page.evaluate(() => window.priceFeed.chart());
+  await until('the chart is live again with new bars', (updates) => window.priceFeed.chart().phase === 'live' && window.priceFeed.chart().updates > updates, chartBefore.updates);
+  assertOrdered(await page.evaluate(() => window.priceFeed.chartBars()), chartBefore.intervalS);
   // The reconnect's close reads as a console error in Chromium ("WebSocket connection ... failed"): only page errors count here.
   assert.deepEqual(pageErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
 });

@@ -1,5 +1,6 @@
 // PriceFeed market board: one WebSocket in the pricefeed.v1.json subprotocol, a table of quotes
-// repainted once per animation frame. No framework and no build step: the server embeds this file.
+// repainted once per animation frame, and a candlestick chart of the symbol clicked (chart.js, which
+// this file hands the bars messages). No framework and no build step: the server embeds this file.
 //
 // The flow: messages arrive -> the latest quote per symbol waits in `pending` -> once per frame,
 // each waiting quote updates its row's data, and the rows on screen repaint their cells in place.
@@ -53,6 +54,13 @@
   let feedStale = null;            // why the server says its feed is stale; null while live
   let lastGoAway = null;           // the last one seen, for window.priceFeed
   let frameRequested = false;
+
+  // The chart panel: it asks for bars on this file's socket and gets the answers from onMessage.
+  const chart = window.PriceFeedChart.create({
+    send,
+    nextRequestId: () => String(++requestId),
+    ready: () => helloSeen && socket !== null && socket.readyState === WebSocket.OPEN,
+  });
 
   const stats = {
     quotesThisSecond: 0, rate: 0,
@@ -344,6 +352,7 @@
 
   function scheduleReconnect(event) {
     socket = null;
+    chart.disconnected();
     for (const row of rows.values()) row.tr.classList.add('stale');
     // Exponential backoff with full jitter: many dashboards of a restarted node do not return at once.
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
@@ -385,6 +394,8 @@
     const message = JSON.parse(text);
     if (message.quotes) {
       take(message.quotes.quotes);
+    } else if (message.bars) {
+      chart.onBars(message.bars);
     } else if (message.snapshot) {
       take(message.snapshot.quotes);
       if (attempt > 0) {
@@ -401,16 +412,8 @@
         showBanner('ok', () => 'Reconnected', 3000);
       }
     } else if (message.subscribeResult) {
-      if (resumeRequest && String(message.subscribeResult.requestId || '0') === resumeRequest.id) {
-        const recovered = (message.subscribeResult.recovered || []).length;
-        showResume(recovered, resumeRequest.held - recovered, resumeRequest.epochChanged);
-        resumeRequest = null;
-      }
-
-      const rejected = message.subscribeResult.rejected || [];
-      if (rejected.length > 0) {
-        showBanner('warn', () => `Not subscribed: ${rejected.slice(0, 5).map((r) => `${r.symbol} (${r.reason})`).join(', ')}${rejected.length > 5 ? '…' : ''}`, 6000);
-      }
+      // The chart's subscribe_bars is answered here too; the chart shows its own rejections.
+      if (!chart.onSubscribeResult(message.subscribeResult)) onSubscribeResult(message.subscribeResult);
     } else if (message.slowConsumer) {
       onSlowConsumer(message.slowConsumer);
     } else if (message.status) {
@@ -421,6 +424,20 @@
       lastGoAway = goAway;
     } else if (message.error) {
       showBanner('error', () => `Server error ${message.error.code}: ${message.error.message}`, 8000);
+    }
+  }
+
+  /** The answer to a subscribe of the board: how a resume went, and the symbols refused. */
+  function onSubscribeResult(result) {
+    if (resumeRequest && String(result.requestId || '0') === resumeRequest.id) {
+      const recovered = (result.recovered || []).length;
+      showResume(recovered, resumeRequest.held - recovered, resumeRequest.epochChanged);
+      resumeRequest = null;
+    }
+
+    const rejected = result.rejected || [];
+    if (rejected.length > 0) {
+      showBanner('warn', () => `Not subscribed: ${rejected.slice(0, 5).map((r) => `${r.symbol} (${r.reason})`).join(', ')}${rejected.length > 5 ? '…' : ''}`, 6000);
     }
   }
 
@@ -494,6 +511,9 @@
         resumeRequest = held.length > 0 ? { id: request.requestId, held: held.length, epochChanged } : null;
         send({ subscribe: request });
       }
+
+      // An open chart asks again for its bars, from after the last closed bar it holds.
+      chart.connected();
     }
 
     epoch = next;
@@ -786,10 +806,12 @@
     input.addEventListener('change', () => setThrottle(Number(input.value)));
   }
 
-  // Rows: the remove button, and Delete/Backspace or arrow keys on a focused row.
+  // Rows: the remove button, a click anywhere else opens the row's chart; Delete/Backspace, Enter or arrow keys on a focused row.
   dom.rows.addEventListener('click', (e) => {
     const button = e.target.closest('button');
-    if (button) removeSymbol(button.closest('tr').dataset.symbol);
+    const tr = e.target.closest('tr');
+    if (button) removeSymbol(tr.dataset.symbol);
+    else if (tr) chart.open(tr.dataset.symbol);
   });
   dom.rows.addEventListener('keydown', (e) => {
     const tr = e.target.closest('tr');
@@ -797,6 +819,9 @@
     if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
       removeSymbol(tr.dataset.symbol);
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      chart.open(tr.dataset.symbol);
     } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       (e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling)?.focus();
@@ -809,6 +834,8 @@
     if (e.key === '/' && !typing) {
       e.preventDefault();
       dom.search.focus();
+    } else if (e.key === 'Escape' && !typing && chart.isOpen()) {
+      chart.close();
     }
   });
 
@@ -828,7 +855,7 @@
     }
   }
 
-  // Read-only view for the browser tests and for a curious trader's console.
+  // A view for the browser tests and for a curious trader's console: read-only but for opening and closing the chart.
   window.priceFeed = Object.freeze({
     state: () => dom.conn.dataset.state,
     serverId: () => serverId,
@@ -841,6 +868,10 @@
     goAway: () => lastGoAway,
     feedStale: () => feedStale,
     rate: () => stats.rate,
+    chart: () => chart.view(),
+    chartBars: () => chart.bars(),
+    openChart: (symbol, intervalS) => chart.open(symbol, intervalS),
+    closeChart: () => chart.close(),
   });
 
   async function start() {

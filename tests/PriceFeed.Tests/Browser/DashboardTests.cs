@@ -25,7 +25,7 @@ public sealed class DashboardTests
     private static readonly Func<FeedServerOptions, FeedServerOptions> s_options = o => o with { Symbols = 60, Rate = 3_000, Seed = 6, DrainSpreadMs = 1_000 };
 
     [Fact]
-    public async Task DashboardConnectsShowsMovingPricesHonoursTheThrottleAndReconnects()
+    public async Task DashboardConnectsShowsMovingPricesAndChartsHonoursTheThrottleAndReconnects()
     {
         var browserTests = Path.Combine(RepositoryPaths.Root, "tests", "browser");
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run ./test.sh (it installs Debian's chromium).");
