@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using PriceFeed.Server.Bars;
 using PriceFeed.Server.Quotes;
+using PriceFeed.Tests.Testing;
 using Xunit.Abstractions;
 
 namespace PriceFeed.Tests.Bars;
@@ -35,12 +35,8 @@ public sealed class BarBookTests
     [Fact]
     public void RandomQuoteStreamsGiveTheBarsOfTheNaiveAggregator()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var given)
-            ? given
-            : Random.Shared.Next();
-        int? only = int.TryParse(Environment.GetEnvironmentVariable(CaseVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var one)
-            ? one
-            : null;
+        var seed = TestSeed.From(SeedVariable);
+        var only = TestSeed.Optional(CaseVariable);
         _output.WriteLine($"{SeedVariable}={seed}");
         var started = Stopwatch.GetTimestamp();
         var tally = new Tally();
