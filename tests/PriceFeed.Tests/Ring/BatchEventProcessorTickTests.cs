@@ -42,11 +42,22 @@ public sealed class BatchEventProcessorTickTests
     public void TicksWhileEventsFlowAreEachTakenOnTheProcessorsThreadBetweenEvents(string strategy)
     {
         const int Ticks = 200;
-        const int Events = 400_000;
+        const int MaxEvents = 50_000_000;
         var (ring, processor, handler) = Create(strategy, bufferSize: 64);
         var thread = processor.Start("tick while flowing");
-        var producer = new Thread(() => Publish(ring, Events)) { IsBackground = true, Name = "tick-producer" };
+        var stop = false;
+        var events = 0;
+        var producer = new Thread(() =>
+        {
+            // Publishes until the ticks are done (bounded by a count), so they land while events flow.
+            for (; events < MaxEvents && !Volatile.Read(ref stop); events++)
+            {
+                Publish(ring, 1);
+            }
+        })
+        { IsBackground = true, Name = "tick-producer" };
         producer.Start();
+        Eventually.Until(() => handler.Events > 0, "events flow");
 
         for (var tick = 1; tick <= Ticks; tick++)
         {
@@ -63,11 +74,14 @@ public sealed class BatchEventProcessorTickTests
         }
 
         Eventually.Until(() => handler.Ticks > beforeBurst, "the burst is taken");
+        Volatile.Write(ref stop, true);
         Assert.True(producer.Join(Eventually.DefaultTimeout), "the producer ends");
-        Eventually.Until(() => processor.Sequence.Value == Events - 1, "every event is processed");
+        Eventually.Until(() => processor.Sequence.Value == events - 1, "every event is processed");
         Assert.True(processor.HaltAndWait(Eventually.DefaultTimeout));
         Assert.InRange(handler.Ticks, Ticks + 1, Ticks + 1000);
-        Assert.Equal(Events, handler.Events);
+        Assert.Equal(events, handler.Events);
+        Assert.True(events < MaxEvents, "the ticks were taken while events flowed");
+        Assert.True(handler.TicksBetweenEvents > 0, $"ticks came between events: {handler.TicksBetweenEvents} of {handler.Ticks} after an event since the tick before");
         Assert.Equal(-1, handler.FirstOutOfOrder);
         Assert.Equal([thread.ManagedThreadId], handler.Threads);
         Assert.Equal(0, handler.Overlaps);
@@ -188,6 +202,7 @@ public sealed class BatchEventProcessorTickTests
         private int _inside;
         private int _ticks;
         private long _events;
+        private long _eventsAtLastTick;
 
         public int ThrowOnTick { get; set; }
 
@@ -222,9 +237,14 @@ public sealed class BatchEventProcessorTickTests
             Leave();
         }
 
+        /// <summary>Ticks with an event processed since the tick before.</summary>
+        public int TicksBetweenEvents { get; private set; }
+
         public void OnTick()
         {
             Enter();
+            TicksBetweenEvents += _events != _eventsAtLastTick ? 1 : 0;
+            _eventsAtLastTick = _events;
             var tick = Interlocked.Increment(ref _ticks);
             Leave();
             if (tick == ThrowOnTick)
