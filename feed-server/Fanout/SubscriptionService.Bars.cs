@@ -20,7 +20,11 @@ internal sealed partial class SubscriptionService
         init
         {
             _barRegistry = value;
-            _symbols.SymbolAdded += OnSymbolAddedForBars;
+            if (value is not null)
+            {
+                // Bars off (null): no wildcard to follow new symbols, and nothing to call on.
+                _symbols.SymbolAdded += OnSymbolAddedForBars;
+            }
         }
     }
 

@@ -97,6 +97,8 @@ internal sealed class BatchEventProcessor<T>
         {
             if (Volatile.Read(ref _running) == Running)
             {
+                // A tick asked before the clear above lost its alert there; its request is still here (see Tick).
+                TakeTick();
                 ProcessEvents();
             }
         }
@@ -122,7 +124,8 @@ internal sealed class BatchEventProcessor<T>
     /// <remarks>It rides on the barrier's alert, which ends any wait: the processor clears the alert, then (after a full
     /// fence) takes the request. A tick stores its request before its alert, so the processor either takes the request
     /// then or sees the alert again on its next wait. A <see cref="Halt"/> stores its state before its alert too, and is
-    /// checked again after the clear, so a tick never hides a halt.</remarks>
+    /// checked again after the clear, so a tick never hides a halt. A run clears the alert when it starts, then takes a
+    /// request already there: a tick asked before the run (or while halted) is taken once it runs.</remarks>
     public void Tick()
     {
         Volatile.Write(ref _tickRequested, 1);
@@ -187,16 +190,21 @@ internal sealed class BatchEventProcessor<T>
                     break;
                 }
 
-                if (Interlocked.Exchange(ref _tickRequested, 0) == 1)
-                {
-                    EventHandlerNotifications.NotifyTick(_eventHandler, _exceptionHandler);
-                }
+                TakeTick();
             }
             catch (Exception ex)
             {
                 HandleEventException(ex, nextSequence);
                 nextSequence++;
             }
+        }
+    }
+
+    private void TakeTick()
+    {
+        if (Interlocked.Exchange(ref _tickRequested, 0) == 1)
+        {
+            EventHandlerNotifications.NotifyTick(_eventHandler, _exceptionHandler);
         }
     }
 

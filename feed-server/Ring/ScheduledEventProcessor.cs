@@ -88,8 +88,13 @@ internal sealed class ScheduledEventProcessor<T>
     /// </summary>
     public void Tick()
     {
-        Volatile.Write(ref _tickRequested, 1);
-        Signal();
+        // Before Start there is no executor to ask (asking would fail and halt the processor): Start's own Signal asks
+        // then. The exchange's full fence orders the request before the read of _requestRun, which Start writes first.
+        Interlocked.Exchange(ref _tickRequested, 1);
+        if (Volatile.Read(ref _requestRun) is not null)
+        {
+            Signal();
+        }
     }
 
     /// <summary>Processes up to the batch limit of what is published, then asks again if more is. On the executor only.</summary>

@@ -3,6 +3,7 @@ using DotNetty.Common.Utilities;
 using DotNetty.Transport.Channels;
 using DotNetty.Transport.Channels.Embedded;
 using PriceFeed.Benchmarks.Codecs;
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Codecs.WebSockets;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
@@ -30,7 +31,9 @@ internal sealed class FanoutRig : IDisposable
     private long _quoteNumber;
 
     /// <param name="resumeDepth">Updates kept per symbol for resume, as <c>--resume-depth</c>; 0: no history.</param>
-    public FanoutRig(int symbols, int sessions, bool dropPolicy, int resumeDepth = 0)
+    /// <param name="bars">Whether the fan-out computes bars, as the server does unless <c>--bar-history 0</c>.</param>
+    /// <param name="barSessions">How many of the sessions also subscribe to the bars of every symbol, in all four intervals.</param>
+    public FanoutRig(int symbols, int sessions, bool dropPolicy, int resumeDepth = 0, bool bars = false, int barSessions = 0)
     {
         _symbols = SampleQuotes.Symbols(symbols);
         var cache = new LastValueCache(symbols);
@@ -39,9 +42,13 @@ internal sealed class FanoutRig : IDisposable
         var log = new QuoteLog(dropPolicy ? 1 << 18 : 1 << 16);
         var registry = new SubscriptionRegistry(symbols);
         var history = resumeDepth > 0 ? new SymbolHistory(resumeDepth, _symbols) : null;
+        // The server's default bar settings (FeedServer): 1,000 closed bars kept, closed 20 ms after their end.
+        var book = bars ? new BarBook(_symbols, closeDelayNs: 20_000_000) : null;
+        var barRegistry = bars ? new BarRegistry(symbols) : null;
         var fanout = new FanoutContext(
-            cache, log, DropOldest: dropPolicy, QueueCapacity: 1024, SlowConsumerGraceMs: 10_000, Metrics: new ServerMetrics(), History: history);
-        Handler = new QuoteFanoutHandler(cache, log, _symbols, registry, history);
+            cache, log, DropOldest: dropPolicy, QueueCapacity: 1024, SlowConsumerGraceMs: 10_000, Metrics: new ServerMetrics(), History: history,
+            Bars: book, Symbols: _symbols);
+        Handler = new QuoteFanoutHandler(cache, log, _symbols, registry, history, bars: book, barRegistry: barRegistry);
 
         for (var i = 0; i < sessions; i++)
         {
@@ -57,6 +64,19 @@ internal sealed class FanoutRig : IDisposable
                     m.Add(new SymbolSubscription(session, symbolId, throttleTicks: 0, viaWildcard: false));
                 }
             });
+            if (i < barSessions)
+            {
+                barRegistry!.Change((session, symbols), static (m, s) =>
+                {
+                    for (var symbolId = 0; symbolId < s.symbols; symbolId++)
+                    {
+                        for (var interval = 0; interval < BarIntervals.Count; interval++)
+                        {
+                            m.Add(new BarSubscription(s.session, symbolId, interval, throttleTicks: 0, viaWildcard: false));
+                        }
+                    }
+                });
+            }
         }
     }
 

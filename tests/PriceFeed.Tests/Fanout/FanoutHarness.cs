@@ -1,3 +1,4 @@
+using PriceFeed.Server.Bars;
 using PriceFeed.Server.Fanout;
 using PriceFeed.Server.Metrics;
 using PriceFeed.Server.Quotes;
@@ -32,7 +33,8 @@ internal sealed class FanoutHarness : IDisposable
         int maxSymbolsPerClient = 1000,
         int logCapacity = 1 << 12,
         int slowConsumerGraceMs = 10_000,
-        int resumeDepth = 0)
+        int resumeDepth = 0,
+        bool bars = false)
     {
         Symbols = new SymbolTable(Math.Max(symbols, 1) * 2);
         for (var i = 0; i < symbols; i++)
@@ -46,10 +48,13 @@ internal sealed class FanoutHarness : IDisposable
         Log = new QuoteLog(logCapacity);
         Registry = new SubscriptionRegistry(Symbols.Capacity);
         SourceEpoch = new SourceEpoch(Epoch);
-        Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient, SourceEpoch);
+        // Bars as the server makes them (FeedServer): 1,000 kept per symbol and interval, closed 20 ms after their end.
+        Bars = bars ? new BarBook(Symbols, closeDelayNs: 20_000_000) : null;
+        BarRegistry = bars ? new BarRegistry(Symbols.Capacity) : null;
+        Service = new SubscriptionService(Registry, Symbols, maxSymbolsPerClient, SourceEpoch) { BarRegistry = BarRegistry };
         History = resumeDepth > 0 ? new SymbolHistory(resumeDepth, Symbols) : null;
-        Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics, History);
-        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry, History, SourceEpoch, Service);
+        Context = new FanoutContext(Cache, Log, dropOldest, queueCapacity, slowConsumerGraceMs, Metrics, History, Bars, Symbols);
+        Handler = new QuoteFanoutHandler(Cache, Log, Symbols, Registry, History, SourceEpoch, Service, bars: Bars, barRegistry: BarRegistry);
         ProtobufFrames = new ProtobufQuoteFrames(Cache, Log);
         JsonFrames = new JsonQuoteFrames(Cache, Log, Symbols);
     }
@@ -70,6 +75,11 @@ internal sealed class FanoutHarness : IDisposable
     public SymbolHistory? History { get; }
 
     public ServerMetrics Metrics { get; }
+
+    /// <summary>The bars the fan-out computes; null unless the harness was made with <c>bars</c>.</summary>
+    public BarBook? Bars { get; }
+
+    public BarRegistry? BarRegistry { get; }
 
     public LastValueCache Cache { get; }
 
@@ -97,11 +107,12 @@ internal sealed class FanoutHarness : IDisposable
     public ulong SourceSeq(int symbolId) => _seqs[symbolId];
 
     /// <summary>The next quote of <paramref name="symbolId"/>, as a source would make it: seq, times and prices grow.</summary>
-    public QuoteEvent NextQuote(int symbolId)
+    /// <param name="sourceTimeNs">The quote's source time (what its bars go by); 0: one that grows a microsecond a quote.</param>
+    public QuoteEvent NextQuote(int symbolId, long sourceTimeNs = 0)
     {
         var seq = ++_seqs[symbolId];
         var mid = 100 + symbolId + (seq % 100 * 0.01);
-        var now = 1_764_000_000_000_000_000 + (_sequence * 1_000);
+        var now = sourceTimeNs != 0 ? sourceTimeNs : 1_764_000_000_000_000_000 + (_sequence * 1_000);
         return new QuoteEvent
         {
             SymbolId = symbolId, Seq = seq, SourceTimeNs = now, PublishTimeNs = now + 500,
@@ -110,9 +121,9 @@ internal sealed class FanoutHarness : IDisposable
     }
 
     /// <summary>Hands the next quote of <paramref name="symbolId"/> to the fan-out handler, as the ring's consumer does.</summary>
-    public QuoteEvent Publish(int symbolId, bool endOfBatch = true)
+    public QuoteEvent Publish(int symbolId, bool endOfBatch = true, long sourceTimeNs = 0)
     {
-        var quote = NextQuote(symbolId);
+        var quote = NextQuote(symbolId, sourceTimeNs);
         Handler.OnEvent(ref quote, _sequence++, endOfBatch);
         return quote;
     }

@@ -4,7 +4,7 @@ using PriceFeed.Tests.Fanout;
 
 namespace PriceFeed.Tests.Ring;
 
-public sealed class ScheduledEventProcessorTests
+public sealed partial class ScheduledEventProcessorTests
 {
     [Fact]
     public void ProcessesEveryPublishedEventInOrderOnItsExecutor()
