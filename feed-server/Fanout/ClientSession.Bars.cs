@@ -41,8 +41,10 @@ internal sealed partial class ClientSession
     /// </summary>
     public bool OfferBar(BarSubscription subscription)
     {
-        // The bar's write (a release) then this full fence, paired with the drain's exchange before it reads the book.
-        if (Interlocked.Exchange(ref subscription.Pending, 1) != 0)
+        // The caller fenced fully after writing the bar (the quote's fence in QuoteFanoutHandler.Process, or the one before
+        // each symbol's closed bars): a flag still set is cleared by a drain that then reads the book and finds the bar.
+        // So a plain read skips the atomic exchange for a bar already flagged, as most are while a drain is due.
+        if (Volatile.Read(ref subscription.Pending) != 0 || Interlocked.Exchange(ref subscription.Pending, 1) != 0)
         {
             return false;
         }
