@@ -70,8 +70,9 @@ internal sealed partial class ClientSession
                 var newest = bars.NewestClosedStart(subscription.Interval);
                 if (history > 0 && newest != long.MinValue)
                 {
-                    // The newest `history` closed bars, oldest first: start after the one `history` intervals before the newest.
-                    var after = newest - (history * BarIntervals.LengthNs(subscription.Interval));
+                    // The newest `history` closed bars, oldest first: start after the one `history` intervals before the newest,
+                    // and after the last one this connection already got (a subscription asked for again): none is repeated.
+                    var after = Math.Max(newest - (history * BarIntervals.LengthNs(subscription.Interval)), subscription.LastClosedStartNs);
                     WriteClosedAfter(ref writer, subscription, bars, after, newest, chunk);
                 }
 

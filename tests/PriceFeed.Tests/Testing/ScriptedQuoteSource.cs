@@ -93,6 +93,21 @@ internal sealed class ScriptedQuoteSource : IQuoteSource
         }
     }
 
+    /// <summary>Publishes the next quote of <paramref name="symbol"/> with the given source time, last price and
+    /// cumulative volume (what bars are made of); bid and ask sit a cent around <paramref name="last"/>. Returns its seq.</summary>
+    public ulong PublishAt(string symbol, long sourceTimeNs, double last, ulong volume)
+    {
+        lock (_lock)
+        {
+            var sequence = _ring.Next();
+            var seq = Fill(sequence, symbol, last);
+            _ring[sequence].SourceTimeNs = sourceTimeNs;
+            _ring[sequence].Volume = volume;
+            _ring.Publish(sequence);
+            return seq;
+        }
+    }
+
     /// <summary>Publishes a slot whose symbol id no table holds: a quote the fan-out fails on, as a bug on one odd value would.</summary>
     public void PublishUnprocessable()
     {
