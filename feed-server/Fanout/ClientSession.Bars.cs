@@ -13,6 +13,12 @@ internal sealed partial class ClientSession
     /// <summary>Bars copied from the book at a time while draining: 32 x 56 bytes on the stack.</summary>
     private const int BarChunk = 32;
 
+    /// <summary>
+    /// 8 MiB: the most a history message may take, half of what the clients in this repository accept in one message
+    /// (16 MiB). A request whose symbols x history could pass it gets fewer bars per symbol, the same number for each.
+    /// </summary>
+    public const int MaxHistoryBytes = 8 << 20;
+
     private readonly Dictionary<(int SymbolId, int Interval), BarSubscription> _barSubscriptions = [];
     private readonly List<BarSubscription> _deferredBars = []; // event loop: in-progress updates not yet due
     private PendingQueue<BarSubscription>? _pendingBars;       // made at the first bar subscription
@@ -57,10 +63,13 @@ internal sealed partial class ClientSession
     /// Sends the history of newly accepted bar subscriptions as one <c>bars</c> message (sent even when empty), then
     /// queues each so its bar in progress follows. Event loop, right after the <c>subscribe_result</c>, before any drain.
     /// </summary>
+    /// <remarks>One message, however long (docs/protocol.md, "Bars"), within <see cref="MaxHistoryBytes"/>: the bars per
+    /// symbol are cut to what the bound holds for the longest entries of this subprotocol.</remarks>
     public void StartBars(IReadOnlyList<BarSubscription> subscriptions, int history)
     {
         var book = _fanout.Bars!;
-        var writer = new FrameWriter(this, QuoteFrameKind.Bars);
+        history = HistoryWithinBound(history, subscriptions.Count);
+        var writer = new FrameWriter(this, QuoteFrameKind.Bars, oneMessage: true);
         try
         {
             Span<BarValue> chunk = stackalloc BarValue[BarChunk];
@@ -96,6 +105,10 @@ internal sealed partial class ClientSession
 
         Drain();
     }
+
+    /// <summary>The bars per symbol a history of <paramref name="symbols"/> symbols may hold within <see cref="MaxHistoryBytes"/>.</summary>
+    public int HistoryWithinBound(int history, int symbols) =>
+        Math.Min(history, Math.Max(1, MaxHistoryBytes / _format.MaxBarEntryBytes / Math.Max(1, symbols)));
 
     private PendingQueue<BarSubscription> InitPendingBars()
     {

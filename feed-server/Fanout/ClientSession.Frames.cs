@@ -41,15 +41,18 @@ internal sealed partial class ClientSession
     {
         private readonly ClientSession _session;
         private readonly QuoteFrameKind _kind;
+        private readonly bool _oneMessage;
         private IByteBuffer? _frame;
         private long _oldestPublishNs;
         private bool _wrote;
 
         /// <param name="kind"><see cref="QuoteFrameKind.Quotes"/> or <see cref="QuoteFrameKind.Bars"/>.</param>
-        public FrameWriter(ClientSession session, QuoteFrameKind kind = QuoteFrameKind.Quotes)
+        /// <param name="oneMessage">True: never start a second message at <see cref="MaxFrameBytes"/> (a history is one message).</param>
+        public FrameWriter(ClientSession session, QuoteFrameKind kind = QuoteFrameKind.Quotes, bool oneMessage = false)
         {
             _session = session;
             _kind = kind;
+            _oneMessage = oneMessage;
         }
 
         /// <summary>The frame being filled, started if needed, with room for one more entry.</summary>
@@ -57,7 +60,7 @@ internal sealed partial class ClientSession
         {
             get
             {
-                if (_frame is not null && _frame.WriterIndex >= MaxFrameBytes)
+                if (_frame is not null && _frame.WriterIndex >= MaxFrameBytes && !_oneMessage)
                 {
                     EmitCurrent();
                 }
