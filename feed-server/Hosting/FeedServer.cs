@@ -242,7 +242,11 @@ internal sealed partial class FeedServer : IServerStatus, IAsyncDisposable
             _scheduled!.Halt();
         }
 
-        await _transport.StopLoopsAsync().ConfigureAwait(false);
+        var forced = await _transport.StopLoopsAsync().ConfigureAwait(false);
+        if (forced > 0)
+        {
+            _logger.LogWarning("{Loops} event loops did not stop gracefully within 3 s and were stopped (a DotNetty 0.7.6 shutdown spin)", forced);
+        }
         _source.Dispose();
     }
 

@@ -141,13 +141,15 @@ internal sealed class FeedTransport : IDisposable
     }
 
     /// <summary>Stops the event loops, after <see cref="CloseConnectionsAsync"/>.</summary>
-    public Task StopLoopsAsync()
+    /// <returns>How many loops would not stop gracefully and were forced to (<see cref="EventLoopShutdown"/>).</returns>
+    public async Task<int> StopLoopsAsync()
     {
         // No quiet period: every connection is closed or given up on by now, and the loops still run the tasks
         // already queued before they stop. With a non-zero quiet period DotNetty 0.7.6 never sees the loop as
         // quiet and always waits out the whole timeout (measured: 50 ms quiet took 2 s, every stop).
-        return Task.WhenAll(
-            _bossGroup.ShutdownGracefullyAsync(TimeSpan.Zero, TimeSpan.FromSeconds(2)),
-            _workerGroup.ShutdownGracefullyAsync(TimeSpan.Zero, TimeSpan.FromSeconds(2)));
+        var forced = await Task.WhenAll(
+            EventLoopShutdown.ShutdownAsync(_bossGroup, TimeSpan.FromSeconds(2)),
+            EventLoopShutdown.ShutdownAsync(_workerGroup, TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        return forced.Sum();
     }
 }
