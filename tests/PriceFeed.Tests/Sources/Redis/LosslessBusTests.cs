@@ -106,7 +106,12 @@ public sealed class LosslessBusTests
         Assert.StartsWith("pub-", secondEpoch, StringComparison.Ordinal);
         Assert.NotEqual(firstEpoch, secondEpoch);
         Assert.Equal(secondEpoch, node.Server.Source.Epoch.Current);
-        Assert.True(record.Snapshots >= 1, "a snapshot follows the new hello");
+        // A snapshot of the new epoch follows the new hello, unless the change reached the client before any quote of
+        // the new epoch reached the cache (an empty snapshot is not sent): then every symbol starts at seq 1, live. Seen
+        // on a loaded CI machine. Either way every seq of the new epoch follows (below).
+        Assert.True(
+            record.Snapshots >= 1 || final!.Keys.All(symbol => record.Seqs(symbol).FirstOrDefault() == 1),
+            "after the new hello, a snapshot or every symbol from seq 1");
         foreach (var (symbol, quote) in final)
         {
             AssertEverySeq(record, symbol, quote.Seq);
