@@ -26,6 +26,9 @@ internal sealed class BarRegistry
     /// <summary>The subscriptions to the bars of <paramref name="symbolId"/> in <paramref name="interval"/>. Fan-out thread; never null.</summary>
     public BarSubscription[] Get(int symbolId, int interval) => Volatile.Read(ref _bySlot[(symbolId * BarIntervals.Count) + interval]);
 
+    private ref BarSubscription[] SlotOf(BarSubscription subscription) =>
+        ref _bySlot[(subscription.SymbolId * BarIntervals.Count) + subscription.Interval];
+
     /// <summary>Runs <paramref name="change"/> under the registry's lock, then a full fence.</summary>
     public void Change<TState>(TState state, Action<Mutator, TState> change)
     {
@@ -50,8 +53,7 @@ internal sealed class BarRegistry
         public void Add(BarSubscription subscription)
         {
             subscription.Session.BarSubscriptions.Add((subscription.SymbolId, subscription.Interval), subscription);
-            ref var slot = ref _registry._bySlot[(subscription.SymbolId * BarIntervals.Count) + subscription.Interval];
-            Volatile.Write(ref slot, [.. slot, subscription]);
+            CopyOnWriteArrays.Add(ref _registry.SlotOf(subscription), subscription);
             _registry._count++;
         }
 
@@ -59,18 +61,10 @@ internal sealed class BarRegistry
         {
             subscription.Active = false;
             subscription.Session.BarSubscriptions.Remove((subscription.SymbolId, subscription.Interval));
-            ref var slot = ref _registry._bySlot[(subscription.SymbolId * BarIntervals.Count) + subscription.Interval];
-            var index = Array.IndexOf(slot, subscription);
-            if (index < 0)
+            if (CopyOnWriteArrays.Remove(ref _registry.SlotOf(subscription), subscription))
             {
-                return;
+                _registry._count--;
             }
-
-            var next = new BarSubscription[slot.Length - 1];
-            slot.AsSpan(0, index).CopyTo(next);
-            slot.AsSpan(index + 1).CopyTo(next.AsSpan(index));
-            Volatile.Write(ref slot, next);
-            _registry._count--;
         }
     }
 }

@@ -159,40 +159,14 @@ internal sealed partial class ClientSession
         }
     }
 
-    private bool DrainDeferredBars(ref FrameWriter writer, long now)
-    {
-        var nextDue = long.MaxValue;
-        for (var i = 0; i < _deferredBars.Count;)
+    private bool DrainDeferredBars(ref FrameWriter writer, long now) =>
+        DrainDue(_deferredBars, ref writer, now, static (session, ref writer, subscription, now) =>
         {
-            var subscription = _deferredBars[i];
-            if (subscription.NextDueTicks > now && subscription.Active)
-            {
-                nextDue = Math.Min(nextDue, subscription.NextDueTicks);
-                i++;
-                continue;
-            }
-
-            if (!writer.CanWrite)
-            {
-                return false;
-            }
-
-            _deferredBars[i] = _deferredBars[^1];
-            _deferredBars.RemoveAt(_deferredBars.Count - 1);
-            subscription.Deferred = false;
             if (subscription.Active)
             {
-                SendBars(ref writer, subscription, now);
+                session.SendBars(ref writer, subscription, now);
             }
-        }
-
-        if (nextDue != long.MaxValue)
-        {
-            ArmThrottleTimer(nextDue, now);
-        }
-
-        return true;
-    }
+        });
 
     /// <summary>Writes the closed bars not sent yet, then the bar in progress if it changed and is due.</summary>
     private void SendBars(ref FrameWriter writer, BarSubscription subscription, long now)

@@ -6,17 +6,23 @@ namespace PriceFeed.Server.Fanout;
 // session (not per symbol) drains again when the earliest is due.
 internal sealed partial class ClientSession
 {
-    private bool DrainDeferred(ref FrameWriter writer, long now)
-    {
-        if (_deferred.Count == 0)
-        {
-            return true;
-        }
+    /// <summary>Sends one due subscription of a throttle list.</summary>
+    private delegate void SendDue<T>(ClientSession session, ref FrameWriter writer, T subscription, long now);
 
+    private bool DrainDeferred(ref FrameWriter writer, long now) =>
+        DrainDue(_deferred, ref writer, now, static (session, ref writer, subscription, now) => session.SendLatest(ref writer, subscription, now));
+
+    /// <summary>
+    /// Sends the subscriptions of <paramref name="deferred"/> that are due (or unsubscribed, to let them go) and arms the
+    /// timer for the earliest of the rest; false when the channel stopped taking writes first.
+    /// </summary>
+    private bool DrainDue<T>(List<T> deferred, ref FrameWriter writer, long now, SendDue<T> send)
+        where T : Subscription<T>
+    {
         var nextDue = long.MaxValue;
-        for (var i = 0; i < _deferred.Count;)
+        for (var i = 0; i < deferred.Count;)
         {
-            var subscription = _deferred[i];
+            var subscription = deferred[i];
             if (subscription.NextDueTicks > now && subscription.Active)
             {
                 nextDue = Math.Min(nextDue, subscription.NextDueTicks);
@@ -29,10 +35,10 @@ internal sealed partial class ClientSession
                 return false;
             }
 
-            _deferred[i] = _deferred[^1];
-            _deferred.RemoveAt(_deferred.Count - 1);
+            deferred[i] = deferred[^1];
+            deferred.RemoveAt(deferred.Count - 1);
             subscription.Deferred = false;
-            SendLatest(ref writer, subscription, now);
+            send(this, ref writer, subscription, now);
         }
 
         if (nextDue != long.MaxValue)

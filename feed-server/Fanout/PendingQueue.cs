@@ -29,7 +29,7 @@ internal sealed class PendingQueue<T>
     private T _head;  // producer side: last node enqueued
     private T _tail;  // consumer side: next node to look at
 
-    /// <param name="stub">A node that is never enqueued otherwise: the queue's placeholder.</param>
+    /// <param name="stub">A node of its own that no producer ever enqueues: the queue's stub, which keeps it never empty.</param>
     public PendingQueue(T stub)
     {
         _stub = stub;

@@ -74,26 +74,17 @@ internal sealed class SubscriptionRegistry
 
         public void Add(SymbolSubscription subscription)
         {
-            ref var slot = ref _registry._bySymbol[subscription.SymbolId];
-            Volatile.Write(ref slot, [.. slot, subscription]);
+            CopyOnWriteArrays.Add(ref _registry._bySymbol[subscription.SymbolId], subscription);
             _registry._count++;
         }
 
         public void Remove(SymbolSubscription subscription)
         {
             subscription.Active = false;
-            ref var slot = ref _registry._bySymbol[subscription.SymbolId];
-            var index = Array.IndexOf(slot, subscription);
-            if (index < 0)
+            if (CopyOnWriteArrays.Remove(ref _registry._bySymbol[subscription.SymbolId], subscription))
             {
-                return;
+                _registry._count--;
             }
-
-            var next = new SymbolSubscription[slot.Length - 1];
-            slot.AsSpan(0, index).CopyTo(next);
-            slot.AsSpan(index + 1).CopyTo(next.AsSpan(index));
-            Volatile.Write(ref slot, next);
-            _registry._count--;
         }
 
         /// <summary>Counts a JSON session in (+1) or out (-1) of <see cref="JsonSessions"/>; call before its first subscription is added.</summary>

@@ -126,54 +126,74 @@ internal sealed partial class SubscriptionService
     {
         if (symbol == Wildcard)
         {
-            session.BarWildcardThrottleTicks[interval] = throttleTicks;
-            if ((session.BarWildcards & (1 << interval)) == 0)
-            {
-                session.BarWildcards |= 1 << interval;
-                registry.Wildcards.Add((session, interval));
-            }
-
-            for (var id = 0; id < _symbols.Count; id++)
-            {
-                if (!session.Entitlements.AllowsAll && !session.Entitlements.Allows(_symbols.GetName(id)))
-                {
-                    continue;
-                }
-
-                if (session.BarSubscriptions.TryGetValue((id, interval), out var held))
-                {
-                    held.ThrottleTicks = held.ViaWildcard ? throttleTicks : held.ThrottleTicks;
-                    started.Add(held);
-                }
-                else
-                {
-                    started.Add(AddBar(registry, session, id, interval, throttleTicks, viaWildcard: true));
-                }
-            }
-
+            SubscribeBarWildcard(registry, session, interval, throttleTicks, started);
             result.Accepted.Add(symbol);
             return;
         }
 
-        string? reason = null;
-        if (!session.Entitlements.Allows(symbol))
+        var reason = Refusal(session, symbol, out var id) ?? SubscribeNamedBar(registry, session, id, interval, throttleTicks, started);
+        if (reason is null)
         {
-            reason = NotEntitled;
+            result.Accepted.Add(symbol);
         }
-        else if (!_symbols.TryGetId(symbol, out var id))
+        else
         {
-            reason = UnknownSymbol;
+            result.Rejected.Add(new Rejection { Symbol = symbol, Reason = reason });
         }
-        else if (session.BarSubscriptions.TryGetValue((id, interval), out var existing) && !existing.ViaWildcard)
+    }
+
+    /// <summary>Subscribes to the bars of every symbol the client is entitled to, and of those that appear later.</summary>
+    private void SubscribeBarWildcard(BarRegistry.Mutator registry, ClientSession session, int interval, long throttleTicks, List<BarSubscription> started)
+    {
+        session.BarWildcardThrottleTicks[interval] = throttleTicks;
+        if ((session.BarWildcards & (1 << interval)) == 0)
         {
+            session.BarWildcards |= 1 << interval;
+            registry.Wildcards.Add((session, interval));
+        }
+
+        for (var id = 0; id < _symbols.Count; id++)
+        {
+            if (!session.Entitlements.AllowsAll && !session.Entitlements.Allows(_symbols.GetName(id)))
+            {
+                continue;
+            }
+
+            if (session.BarSubscriptions.TryGetValue((id, interval), out var held))
+            {
+                if (held.ViaWildcard)
+                {
+                    held.ThrottleTicks = throttleTicks;
+                }
+
+                started.Add(held);
+            }
+            else
+            {
+                started.Add(AddBar(registry, session, id, interval, throttleTicks, viaWildcard: true));
+            }
+        }
+    }
+
+    /// <summary>Subscribes to the bars of a symbol named in the request (its id known, entitled); returns <c>limit</c> when
+    /// the client holds as many named bar subscriptions of the interval as it may, null otherwise.</summary>
+    private string? SubscribeNamedBar(
+        BarRegistry.Mutator registry, ClientSession session, int id, int interval, long throttleTicks, List<BarSubscription> started)
+    {
+        if (session.BarSubscriptions.TryGetValue((id, interval), out var existing) && !existing.ViaWildcard)
+        {
+            // Named already: a new throttle, accepted again.
             existing.ThrottleTicks = throttleTicks;
             started.Add(existing);
+            return null;
         }
-        else if (session.NamedBarSubscriptions[interval] >= _maxSymbolsPerClient)
+
+        if (session.NamedBarSubscriptions[interval] >= _maxSymbolsPerClient)
         {
-            reason = Limit;
+            return Limit;
         }
-        else if (existing is not null)
+
+        if (existing is not null)
         {
             existing.ViaWildcard = false;
             existing.ThrottleTicks = throttleTicks;
@@ -185,14 +205,7 @@ internal sealed partial class SubscriptionService
             started.Add(AddBar(registry, session, id, interval, throttleTicks, viaWildcard: false));
         }
 
-        if (reason is null)
-        {
-            result.Accepted.Add(symbol);
-        }
-        else
-        {
-            result.Rejected.Add(new Rejection { Symbol = symbol, Reason = reason });
-        }
+        return null;
     }
 
     private void OnSymbolAddedForBars(int id) =>

@@ -79,13 +79,9 @@ internal sealed partial class SubscriptionService
                         SubscribeAll(registry, session, throttleTicks, snapshot);
                         result.Accepted.Add(symbol);
                     }
-                    else if (!session.Entitlements.Allows(symbol))
+                    else if (Refusal(session, symbol, out var id) is { } refusal)
                     {
-                        result.Rejected.Add(new Rejection { Symbol = symbol, Reason = NotEntitled });
-                    }
-                    else if (!_symbols.TryGetId(symbol, out var id))
-                    {
-                        result.Rejected.Add(new Rejection { Symbol = symbol, Reason = UnknownSymbol });
+                        result.Rejected.Add(new Rejection { Symbol = symbol, Reason = refusal });
                     }
                     else if (session.Subscriptions.TryGetValue(id, out var existing) && !existing.ViaWildcard)
                     {
@@ -195,6 +191,19 @@ internal sealed partial class SubscriptionService
         }
 
         return (delivered, conflated, dropped);
+    }
+
+    /// <summary>
+    /// Why <paramref name="session"/> may not subscribe to <paramref name="symbol"/>, checked in the contract's order:
+    /// entitlement first (a client learns nothing of symbols it is not licensed for), then existence; null when it may,
+    /// with the symbol's id. The per-client limit is the caller's, as quotes and bars count it apart.
+    /// </summary>
+    private string? Refusal(ClientSession session, string symbol, out int id)
+    {
+        id = -1;
+        return !session.Entitlements.Allows(symbol) ? NotEntitled
+            : !_symbols.TryGetId(symbol, out id) ? UnknownSymbol
+            : null;
     }
 
     /// <summary>A JSON session left with no subscription (and no <c>*</c>) stops counting towards JSON encoding.</summary>
